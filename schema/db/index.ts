@@ -1,0 +1,5 @@
+export * from './users.js';
+export * from './auth.js';
+export * from './templates.js';
+export * from './spaces.js';
+export * from './audit.js';

@@ -1,0 +1,38 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { templates } from './templates.js';
+import { users } from './users.js';
+
+export const spaceStatuses = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'DELETING', 'FAILED'] as const;
+export type SpaceStatus = (typeof spaceStatuses)[number];
+
+export const spaces = pgTable(
+  'spaces',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    templateId: uuid('template_id')
+      .notNull()
+      .references(() => templates.id, { onDelete: 'restrict' }),
+    shell: text('shell').notNull(),
+    altNames: text('alt_names').array().notNull().default(sql`'{}'::text[]`),
+    status: text('status', { enum: spaceStatuses }).notNull().default('STOPPED'),
+    error: text('error'),
+    /** Percentage of an image pull in progress, null when none. */
+    pullProgress: integer('pull_progress'),
+    /** The template hash the running container was started from. */
+    startedTemplateHash: text('started_template_hash'),
+    containerId: text('container_id'),
+    /** SHA-256 of the per-space agent token injected at start. */
+    agentTokenHash: text('agent_token_hash'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('spaces_owner_name_lower_idx').on(t.ownerId, sql`lower(${t.name})`),
+    index('spaces_template_idx').on(t.templateId),
+  ],
+);

@@ -1,0 +1,35 @@
+import { sql } from 'drizzle-orm';
+import { boolean, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const templates = pgTable(
+  'templates',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    /** DOCKER: Knot runs the job. MANUAL: spaces start when their agent connects. */
+    platform: text('platform', { enum: ['DOCKER', 'MANUAL'] }).notNull(),
+    job: text('job').notNull().default(''),
+    volumes: text('volumes').notNull().default(''),
+    withTerminal: boolean('with_terminal').notNull().default(true),
+    withCodeServer: boolean('with_code_server').notNull().default(false),
+    withVSCodeTunnel: boolean('with_vscode_tunnel').notNull().default(false),
+    withSSH: boolean('with_ssh').notNull().default(false),
+    /** Over job + volumes + service flags; a running space started from another hash has an update available. */
+    hash: text('hash').notNull(),
+    active: boolean('active').notNull().default(true),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('templates_name_lower_idx').on(sql`lower(${t.name})`)],
+);
+
+/** Admin-managed template variables (.var.NAME). A protected value is stored encrypted and never sent back. */
+export const variables = pgTable('variables', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  value: text('value').notNull(),
+  protected: boolean('protected').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,216 @@
+import { and, count, eq, isNull, sql } from 'drizzle-orm';
+import { apiTokens, roles, sessions, userRoles, users } from '../../../schema/db/index.js';
+import { recordAudit } from '../audit.js';
+import type { Db } from '../db.js';
+import { KnotError, badInput, notFound } from '../errors.js';
+import type { PubSub } from '../pubsub.js';
+import { loginWaitMs } from './login-throttle.js';
+import { ADMIN_ROLE_ID } from './permissions.js';
+import { generateServicePassword, hashPassword, hashToken, newToken, verifyPassword } from './secrets.js';
+import {
+  LIMITS,
+  checkEmail,
+  checkLength,
+  checkPassword,
+  checkServicePassword,
+  checkShell,
+  checkSshPublicKey,
+  checkTimezone,
+  checkUsername,
+} from './validation.js';
+import type { UserRow, Viewer } from './viewer.js';
+
+export interface AccountDeps {
+  db: Db;
+  pubsub: PubSub;
+}
+
+const SESSION_DAYS = 30;
+/** Verified against when the username is unknown, so timing does not reveal which usernames exist. */
+const DUMMY_HASH = await hashPassword('knot-dummy-password');
+
+export interface NewUserInput {
+  username: string;
+  email: string;
+  password: string;
+  preferredShell?: string | null;
+  timezone?: string | null;
+  roleIds?: string[] | null;
+}
+
+async function insertUser(db: Db, input: NewUserInput): Promise<UserRow> {
+  const values = {
+    username: checkUsername(input.username),
+    email: checkEmail(input.email),
+    passwordHash: await hashPassword(checkPassword(input.password)),
+    preferredShell: checkShell(input.preferredShell ?? 'bash'),
+    timezone: checkTimezone(input.timezone ?? 'UTC'),
+    servicePassword: generateServicePassword(),
+  };
+  const clash = await db
+    .select({ username: users.username, email: users.email })
+    .from(users)
+    .where(sql`lower(${users.username}) = lower(${values.username}) or lower(${users.email}) = lower(${values.email})`);
+  if (clash.some((c) => c.username.toLowerCase() === values.username.toLowerCase())) {
+    throw new KnotError('NAME_TAKEN', `The username "${values.username}" is already taken.`, { field: 'username' });
+  }
+  if (clash.length) {
+    throw new KnotError('NAME_TAKEN', `The email ${values.email} is already used by another user.`, { field: 'email' });
+  }
+  const [user] = await db.insert(users).values(values).returning();
+  return user!;
+}
+
+/** The first user becomes admin; afterwards setup is refused. Serialised so two racing setups get one admin. */
+export async function setup(deps: AccountDeps, input: NewUserInput): Promise<UserRow> {
+  return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(4242002)`);
+    const [existing] = await tx.select({ n: count() }).from(users);
+    if (existing!.n > 0) {
+      throw new KnotError('ALREADY_SET_UP', 'Knot is already set up. Log in, or ask an admin for an account.');
+    }
+    const user = await insertUser(tx, input);
+    await tx.insert(userRoles).values({ userId: user.id, roleId: ADMIN_ROLE_ID });
+    await recordAudit(tx, { id: null, name: user.username }, { action: 'setup', objectType: 'user', objectId: user.id });
+    return user;
+  });
+}
+
+export async function needsSetup(db: Db): Promise<boolean> {
+  const [row] = await db.select({ n: count() }).from(users);
+  return row!.n === 0;
+}
+
+/** Returns the session token for the cookie. */
+export async function login(deps: AccountDeps, username: string, password: string): Promise<{ token: string; user: UserRow }> {
+  if (username.length > LIMITS.email || password.length > LIMITS.password) {
+    throw new KnotError('UNAUTHENTICATED', 'The username or password is wrong.');
+  }
+  const [user] = await deps.db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.username}) = lower(${username}) or lower(${users.email}) = lower(${username})`)
+    .limit(1);
+  if (!user) {
+    await verifyPassword(password, DUMMY_HASH);
+    throw new KnotError('UNAUTHENTICATED', 'The username or password is wrong.');
+  }
+  const wait = loginWaitMs(user.failedLogins, user.lastFailedLoginAt);
+  if (wait > 0) {
+    throw new KnotError(
+      'TOO_MANY_ATTEMPTS',
+      `Too many failed logins for this account. Try again in ${Math.ceil(wait / 1000)} seconds.`,
+      { retryAfterSeconds: Math.ceil(wait / 1000) },
+    );
+  }
+  if (!(await verifyPassword(password, user.passwordHash))) {
+    await deps.db
+      .update(users)
+      .set({ failedLogins: sql`${users.failedLogins} + 1`, lastFailedLoginAt: new Date() })
+      .where(eq(users.id, user.id));
+    throw new KnotError('UNAUTHENTICATED', 'The username or password is wrong.');
+  }
+  if (!user.active) throw new KnotError('FORBIDDEN', 'This account is deactivated. Ask an admin to reactivate it.');
+  const token = newToken('knots');
+  await deps.db.transaction(async (tx) => {
+    await tx.update(users).set({ failedLogins: 0, lastFailedLoginAt: null }).where(eq(users.id, user.id));
+    await tx.insert(sessions).values({
+      id: hashToken(token),
+      userId: user.id,
+      expiresAt: new Date(Date.now() + SESSION_DAYS * 86_400_000),
+    });
+  });
+  return { token, user };
+}
+
+export async function logout(deps: AccountDeps, viewer: Viewer): Promise<void> {
+  if (viewer.credential.kind === 'session') {
+    await deps.db.delete(sessions).where(eq(sessions.id, viewer.credential.id));
+    await deps.pubsub.publish('auth', { userId: viewer.user.id });
+  }
+}
+
+export async function createApiToken(deps: AccountDeps, viewer: Viewer, name: string, expiresInDays?: number | null) {
+  const label = checkLength('name', name, LIMITS.tokenName, 'token name');
+  if (expiresInDays != null && (!Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > 3650)) {
+    throw badInput('expiresInDays', 'A token expires after 1 to 3650 days, or never.');
+  }
+  const token = newToken('knot');
+  const [row] = await deps.db
+    .insert(apiTokens)
+    .values({
+      userId: viewer.user.id,
+      name: label,
+      tokenHash: hashToken(token),
+      expiresAt: expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null,
+    })
+    .returning();
+  await recordAudit(deps.db, viewer, { action: 'createApiToken', objectType: 'apiToken', objectId: row!.id, details: { name: label } });
+  return { token, row: row! };
+}
+
+export async function revokeApiToken(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
+  const [row] = await deps.db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, viewer.user.id), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  if (!row) throw notFound('That API token');
+  await recordAudit(deps.db, viewer, { action: 'revokeApiToken', objectType: 'apiToken', objectId: id });
+  await deps.pubsub.publish('auth', { userId: viewer.user.id });
+}
+
+export interface ProfileInput {
+  email?: string | null;
+  currentPassword?: string | null;
+  newPassword?: string | null;
+  preferredShell?: string | null;
+  timezone?: string | null;
+  sshPublicKey?: string | null;
+  /** An empty string asks for a newly generated one, as the guide says ("if not set the system will generate"). */
+  servicePassword?: string | null;
+}
+
+export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: ProfileInput): Promise<UserRow> {
+  const changes: Partial<typeof users.$inferInsert> = {};
+  if (input.email != null) changes.email = checkEmail(input.email);
+  if (input.preferredShell != null) changes.preferredShell = checkShell(input.preferredShell);
+  if (input.timezone != null) changes.timezone = checkTimezone(input.timezone);
+  if (input.sshPublicKey != null) changes.sshPublicKey = checkSshPublicKey(input.sshPublicKey);
+  if (input.servicePassword != null) {
+    changes.servicePassword = input.servicePassword === '' ? generateServicePassword() : checkServicePassword(input.servicePassword);
+  }
+  if (input.newPassword != null) {
+    checkPassword(input.newPassword, 'newPassword');
+    if (!input.currentPassword || !(await verifyPassword(input.currentPassword.slice(0, LIMITS.password), viewer.user.passwordHash))) {
+      throw badInput('currentPassword', 'The current password is wrong.');
+    }
+    changes.passwordHash = await hashPassword(input.newPassword);
+  }
+  if (changes.email) {
+    const [clash] = await deps.db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(sql`lower(${users.email}) = lower(${changes.email})`, sql`${users.id} <> ${viewer.user.id}`));
+    if (clash) throw new KnotError('NAME_TAKEN', `The email ${changes.email} is already used by another user.`, { field: 'email' });
+  }
+  const [user] = await deps.db
+    .update(users)
+    .set({ ...changes, updatedAt: new Date() })
+    .where(eq(users.id, viewer.user.id))
+    .returning();
+  const changed = Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k));
+  await recordAudit(deps.db, viewer, { action: 'updateProfile', objectType: 'user', objectId: viewer.user.id, details: { changed } });
+  // Cached viewers carry the user row (and its service password): refresh them everywhere.
+  await deps.pubsub.publish('auth', { userId: viewer.user.id });
+  return user!;
+}
+
+export async function ensureBuiltInRoles(db: Db): Promise<void> {
+  await db
+    .insert(roles)
+    .values({ id: ADMIN_ROLE_ID, name: 'Admin', permissions: [], builtIn: true })
+    .onConflictDoNothing();
+}
+
+export { insertUser };

@@ -1,0 +1,73 @@
+import { eq, sql } from 'drizzle-orm';
+import { roles } from '../../../schema/db/index.js';
+import { recordAudit } from '../audit.js';
+import { KnotError, badInput, notFound } from '../errors.js';
+import type { AccountDeps } from './accounts.js';
+import { isPermission } from './permissions.js';
+import { LIMITS, checkLength } from './validation.js';
+import type { Viewer } from './viewer.js';
+
+export type RoleRow = typeof roles.$inferSelect;
+
+function checkPermissions(list: string[]): string[] {
+  const bad = list.filter((p) => !isPermission(p));
+  if (bad.length) throw badInput('permissions', `Unknown permission ${bad.join(', ')}.`);
+  return [...new Set(list)];
+}
+
+async function checkNameFree(deps: AccountDeps, name: string, exceptId?: string) {
+  const [clash] = await deps.db
+    .select({ id: roles.id })
+    .from(roles)
+    .where(sql`lower(${roles.name}) = lower(${name})${exceptId ? sql` and ${roles.id} <> ${exceptId}` : sql``}`);
+  if (clash) throw new KnotError('NAME_TAKEN', `A role named "${name}" already exists.`, { field: 'name' });
+}
+
+export async function createRole(deps: AccountDeps, viewer: Viewer, input: { name: string; permissions: string[] }): Promise<RoleRow> {
+  const name = checkLength('name', input.name, LIMITS.roleName, 'role name');
+  const permissions = checkPermissions(input.permissions);
+  await checkNameFree(deps, name);
+  return deps.db.transaction(async (tx) => {
+    const [row] = await tx.insert(roles).values({ name, permissions }).returning();
+    await recordAudit(tx, viewer, { action: 'createRole', objectType: 'role', objectId: row!.id, details: { name, permissions } });
+    return row!;
+  });
+}
+
+async function editableRole(deps: AccountDeps, id: string): Promise<RoleRow> {
+  const [role] = await deps.db.select().from(roles).where(eq(roles.id, id));
+  if (!role) throw notFound('That role');
+  if (role.builtIn) throw new KnotError('FORBIDDEN', `The built-in ${role.name} role cannot be changed or deleted.`);
+  return role;
+}
+
+export async function updateRole(
+  deps: AccountDeps,
+  viewer: Viewer,
+  id: string,
+  input: { name?: string | null; permissions?: string[] | null },
+): Promise<RoleRow> {
+  await editableRole(deps, id);
+  const changes: Partial<RoleRow> = {};
+  if (input.name != null) {
+    changes.name = checkLength('name', input.name, LIMITS.roleName, 'role name');
+    await checkNameFree(deps, changes.name, id);
+  }
+  if (input.permissions != null) changes.permissions = checkPermissions(input.permissions);
+  const row = await deps.db.transaction(async (tx) => {
+    const [updated] = await tx.update(roles).set(changes).where(eq(roles.id, id)).returning();
+    await recordAudit(tx, viewer, { action: 'updateRole', objectType: 'role', objectId: id, details: { ...changes } });
+    return updated!;
+  });
+  await deps.pubsub.publish('auth', {});
+  return row;
+}
+
+export async function deleteRole(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
+  const role = await editableRole(deps, id);
+  await deps.db.transaction(async (tx) => {
+    await tx.delete(roles).where(eq(roles.id, id));
+    await recordAudit(tx, viewer, { action: 'deleteRole', objectType: 'role', objectId: id, details: { name: role.name } });
+  });
+  await deps.pubsub.publish('auth', {});
+}

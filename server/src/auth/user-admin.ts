@@ -1,0 +1,105 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import { roles, userRoles, users } from '../../../schema/db/index.js';
+import { recordAudit } from '../audit.js';
+import { KnotError, badInput, notFound } from '../errors.js';
+import { insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
+import { ADMIN_ROLE_ID } from './permissions.js';
+import { generateServicePassword, hashPassword } from './secrets.js';
+import { checkEmail, checkPassword, checkShell, checkTimezone } from './validation.js';
+import type { UserRow, Viewer } from './viewer.js';
+
+async function checkRoleIds(deps: AccountDeps, roleIds: string[]): Promise<string[]> {
+  const unique = [...new Set(roleIds)];
+  if (!unique.length) return [];
+  if (unique.some((id) => !/^[0-9a-f-]{36}$/i.test(id))) throw badInput('roleIds', 'A role id is not valid.');
+  const found = await deps.db.select({ id: roles.id }).from(roles).where(inArray(roles.id, unique));
+  if (found.length !== unique.length) throw notFound('One of the roles');
+  return unique;
+}
+
+export async function createUser(deps: AccountDeps, viewer: Viewer, input: NewUserInput): Promise<UserRow> {
+  const roleIds = await checkRoleIds(deps, input.roleIds ?? []);
+  return deps.db.transaction(async (tx) => {
+    const user = await insertUser(tx, input);
+    if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: user.id, roleId })));
+    await recordAudit(tx, viewer, { action: 'createUser', objectType: 'user', objectId: user.id, details: { username: user.username, roleIds } });
+    return user;
+  });
+}
+
+export interface UpdateUserInput {
+  email?: string | null;
+  active?: boolean | null;
+  password?: string | null;
+  preferredShell?: string | null;
+  timezone?: string | null;
+  roleIds?: string[] | null;
+  /** Admins can reset a user's service password to a new random one, never read or set it. */
+  resetServicePassword?: boolean | null;
+}
+
+export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, input: UpdateUserInput): Promise<UserRow> {
+  if (id === viewer.user.id && input.active === false) {
+    throw new KnotError('FORBIDDEN', 'You cannot deactivate your own account.');
+  }
+  if (id === viewer.user.id && input.roleIds && !input.roleIds.includes(ADMIN_ROLE_ID) && viewer.isAdmin) {
+    throw new KnotError('FORBIDDEN', 'You cannot remove the Admin role from yourself.');
+  }
+  const changes: Partial<typeof users.$inferInsert> = {};
+  if (input.email != null) changes.email = checkEmail(input.email);
+  if (input.active != null) changes.active = input.active;
+  if (input.password != null) changes.passwordHash = await hashPassword(checkPassword(input.password));
+  if (input.preferredShell != null) changes.preferredShell = checkShell(input.preferredShell);
+  if (input.timezone != null) changes.timezone = checkTimezone(input.timezone);
+  if (input.resetServicePassword) changes.servicePassword = generateServicePassword();
+  const roleIds = input.roleIds ? await checkRoleIds(deps, input.roleIds) : null;
+  if (roleIds && (roleIds.includes(ADMIN_ROLE_ID) || (await hasAdminRole(deps, id))) && !viewer.isAdmin) {
+    throw new KnotError('FORBIDDEN', 'Only an admin can grant or take away the Admin role.');
+  }
+
+  const user = await deps.db.transaction(async (tx) => {
+    if (changes.email) {
+      const [clash] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(sql`lower(${users.email}) = lower(${changes.email}) and ${users.id} <> ${id}`);
+      if (clash) throw new KnotError('NAME_TAKEN', `The email ${changes.email} is already used by another user.`, { field: 'email' });
+    }
+    const [row] = await tx
+      .update(users)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(users.id, id))
+      .returning();
+    if (!row) throw notFound('That user');
+    if (roleIds) {
+      await tx.delete(userRoles).where(eq(userRoles.userId, id));
+      if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: id, roleId })));
+    }
+    const changed = [...Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k)), ...(roleIds ? ['roles'] : [])];
+    await recordAudit(tx, viewer, { action: 'updateUser', objectType: 'user', objectId: id, details: { changed } });
+    return row;
+  });
+  await deps.pubsub.publish('auth', { userId: id });
+  return user;
+}
+
+export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
+  if (id === viewer.user.id) throw new KnotError('FORBIDDEN', 'You cannot delete your own account.');
+  if ((await hasAdminRole(deps, id)) && !viewer.isAdmin) {
+    throw new KnotError('FORBIDDEN', 'Only an admin can delete another admin.');
+  }
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx.delete(users).where(eq(users.id, id)).returning({ username: users.username });
+    if (!row) throw notFound('That user');
+    await recordAudit(tx, viewer, { action: 'deleteUser', objectType: 'user', objectId: id, details: { username: row.username } });
+  });
+  await deps.pubsub.publish('auth', { userId: id });
+}
+
+async function hasAdminRole(deps: AccountDeps, userId: string): Promise<boolean> {
+  const rows = await deps.db
+    .select({ roleId: userRoles.roleId })
+    .from(userRoles)
+    .where(sql`${userRoles.userId} = ${userId} and ${userRoles.roleId} = ${ADMIN_ROLE_ID}`);
+  return rows.length > 0;
+}

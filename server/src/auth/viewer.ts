@@ -1,0 +1,134 @@
+import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { apiTokens, roles, sessions, userRoles, users } from '../../../schema/db/index.js';
+import type { Db } from '../db.js';
+import type { PubSub } from '../pubsub.js';
+import { hashToken } from './secrets.js';
+import { ADMIN_ROLE_ID, isPermission, type Permission } from './permissions.js';
+
+export type UserRow = typeof users.$inferSelect;
+
+/** Who is asking, resolved once per request or WebSocket connection. */
+export interface Viewer {
+  user: UserRow;
+  permissions: ReadonlySet<Permission>;
+  isAdmin: boolean;
+  /** How they proved it: revoking that credential ends this viewer. */
+  credential: { kind: 'session' | 'token'; id: string };
+}
+
+export const SESSION_COOKIE = 'knot_session';
+
+export function can(viewer: Viewer | null, permission: Permission): boolean {
+  return !!viewer && (viewer.isAdmin || viewer.permissions.has(permission));
+}
+
+export async function loadPermissions(db: Db, userId: string): Promise<{ permissions: Set<Permission>; isAdmin: boolean }> {
+  const rows = await db
+    .select({ id: roles.id, permissions: roles.permissions })
+    .from(userRoles)
+    .innerJoin(roles, eq(roles.id, userRoles.roleId))
+    .where(eq(userRoles.userId, userId));
+  const permissions = new Set<Permission>();
+  for (const row of rows) for (const p of row.permissions) if (isPermission(p)) permissions.add(p);
+  return { permissions, isAdmin: rows.some((r) => r.id === ADMIN_ROLE_ID) };
+}
+
+/**
+ * Resolves cookies and Bearer tokens to viewers. Lookups are cached for a few seconds because every
+ * request needs one; any change that could revoke access publishes an `auth` event, which empties
+ * the cache on every replica, so a revoked token stops working at once, not after the TTL.
+ */
+export class ViewerResolver {
+  private cache = new Map<string, { viewer: Viewer | null; expires: number }>();
+  private lastUsedWritten = new Map<string, number>();
+  private readonly ttlMs = 10_000;
+
+  constructor(private db: Db, pubsub: PubSub) {
+    pubsub.on('auth', () => this.cache.clear());
+  }
+
+  async fromSessionToken(token: string): Promise<Viewer | null> {
+    return this.cached(`s:${hashToken(token)}`, async (id) => {
+      const [row] = await this.db
+        .select({ user: users })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(and(eq(sessions.id, id), gt(sessions.expiresAt, new Date())));
+      return row ? this.build(row.user, { kind: 'session', id }) : null;
+    });
+  }
+
+  async fromApiToken(token: string): Promise<Viewer | null> {
+    return this.cached(`t:${hashToken(token)}`, async (hash) => {
+      const now = new Date();
+      const [row] = await this.db
+        .select({ user: users, tokenId: apiTokens.id })
+        .from(apiTokens)
+        .innerJoin(users, eq(users.id, apiTokens.userId))
+        .where(
+          and(
+            eq(apiTokens.tokenHash, hash),
+            isNull(apiTokens.revokedAt),
+            or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+          ),
+        );
+      if (!row) return null;
+      this.touchToken(row.tokenId);
+      return this.build(row.user, { kind: 'token', id: row.tokenId });
+    });
+  }
+
+  invalidateAll(): void {
+    this.cache.clear();
+  }
+
+  private async cached(key: string, load: (hash: string) => Promise<Viewer | null>): Promise<Viewer | null> {
+    const hit = this.cache.get(key);
+    if (hit && hit.expires > Date.now()) return hit.viewer;
+    const viewer = await load(key.slice(2));
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { viewer, expires: Date.now() + this.ttlMs });
+    return viewer;
+  }
+
+  private async build(user: UserRow, credential: Viewer['credential']): Promise<Viewer | null> {
+    if (!user.active) return null;
+    const { permissions, isAdmin } = await loadPermissions(this.db, user.id);
+    return { user, permissions, isAdmin, credential };
+  }
+
+  /** "Last used" is for people, so minute precision is plenty and saves a write per request. */
+  private touchToken(tokenId: string): void {
+    const last = this.lastUsedWritten.get(tokenId) ?? 0;
+    if (Date.now() - last < 60_000) return;
+    this.lastUsedWritten.set(tokenId, Date.now());
+    void this.db
+      .update(apiTokens)
+      .set({ lastUsedAt: new Date() })
+      .where(eq(apiTokens.id, tokenId))
+      .catch(() => {});
+  }
+}
+
+export function readCookie(header: string | null | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/** The one place that turns request headers (HTTP or WebSocket upgrade) into a viewer. */
+export async function viewerFromHeaders(
+  resolver: ViewerResolver,
+  headers: { authorization?: string | null; cookie?: string | null },
+  connectionToken?: unknown,
+): Promise<Viewer | null | 'invalid'> {
+  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  const token = typeof connectionToken === 'string' && connectionToken ? connectionToken : bearer;
+  if (token) return (await resolver.fromApiToken(token)) ?? 'invalid';
+  const session = readCookie(headers.cookie, SESSION_COOKIE);
+  if (session) return (await resolver.fromSessionToken(session)) ?? null;
+  return null;
+}

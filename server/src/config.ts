@@ -1,0 +1,39 @@
+import path from 'node:path';
+
+/** Everything Knot reads from its environment, parsed once. The names are the public contract (DESIGN.md). */
+export interface Config {
+  port: number;
+  dataDir: string;
+  /** Unset: embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  dockerHost: string | undefined;
+  /** Public URL of the server, as users and agents reach it. */
+  url: string;
+  wildcardDomain: string | undefined;
+  logLevel: string;
+  /** Secure cookies only make sense when the public URL is https. */
+  secureCookies: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const port = overrides.port ?? parsePort(env.PORT ?? '3000');
+  const url = (overrides.url ?? env.KNOT_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  return {
+    port,
+    dataDir: path.resolve(overrides.dataDir ?? env.KNOT_DATA_DIR ?? './data'),
+    databaseUrl: 'databaseUrl' in overrides ? overrides.databaseUrl : env.DATABASE_URL || undefined,
+    dockerHost: overrides.dockerHost ?? (env.DOCKER_HOST || undefined),
+    url,
+    wildcardDomain: overrides.wildcardDomain ?? (env.KNOT_WILDCARD_DOMAIN || undefined),
+    logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
+    secureCookies: overrides.secureCookies ?? url.startsWith('https://'),
+  };
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a number from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}

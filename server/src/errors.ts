@@ -1,0 +1,31 @@
+import { GraphQLError } from 'graphql';
+
+/** The codes clients branch on (DESIGN.md, public contract). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'NAME_TAKEN'
+  | 'SPACE_NOT_STOPPED'
+  | 'INVALID_TRANSITION'
+  | 'TEMPLATE_IN_USE'
+  | 'RUNTIME_UNAVAILABLE'
+  | 'ALREADY_SET_UP'
+  | 'TOO_MANY_ATTEMPTS';
+
+/**
+ * A refusal a person should read. Yoga passes GraphQLErrors through unmasked, so the message and
+ * `extensions.code` reach the client; anything else thrown is masked and logged.
+ */
+export class KnotError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+
+export const unauthenticated = () => new KnotError('UNAUTHENTICATED', 'You need to log in first.');
+export const forbidden = (what: string) => new KnotError('FORBIDDEN', `You are not allowed to ${what}.`);
+export const notFound = (what: string) => new KnotError('NOT_FOUND', `${what} was not found.`);
+export const badInput = (field: string, message: string) =>
+  new KnotError('BAD_USER_INPUT', message, { field });

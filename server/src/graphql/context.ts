@@ -1,0 +1,28 @@
+import type { Services } from '../services.js';
+import type { Viewer } from '../auth/viewer.js';
+import { KnotError, forbidden, unauthenticated } from '../errors.js';
+import { can } from '../auth/viewer.js';
+import type { Permission } from '../auth/permissions.js';
+
+export interface Context {
+  services: Services;
+  viewer: Viewer | null;
+  /** A token was presented but is unknown, expired or revoked: say so rather than act anonymous. */
+  credentialRejected: boolean;
+  /** Queues a Set-Cookie header on the HTTP response (no-op over WebSocket). */
+  setCookie(cookie: string): void;
+}
+
+export function requireViewer(ctx: Context): Viewer {
+  if (ctx.viewer) return ctx.viewer;
+  if (ctx.credentialRejected) {
+    throw new KnotError('UNAUTHENTICATED', 'Your API token is not valid: it is unknown, expired or revoked.');
+  }
+  throw unauthenticated();
+}
+
+export function requirePermission(ctx: Context, permission: Permission, what: string): Viewer {
+  const viewer = requireViewer(ctx);
+  if (!can(viewer, permission)) throw forbidden(what);
+  return viewer;
+}

@@ -1,0 +1,65 @@
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { viewerFromHeaders } from '../auth/viewer.js';
+import type { Services } from '../services.js';
+import type { Context } from './context.js';
+import { schema } from './schema.js';
+
+/** Context fields a WebSocket subscription brings in place of an HTTP request. */
+export interface SocketContextSeed {
+  socketViewer: Context['viewer'];
+}
+
+/**
+ * The one Yoga instance: it serves HTTP (GET/POST, GraphiQL) and also builds the execution
+ * arguments for graphql-ws, so both transports share one context factory and one plugin chain.
+ */
+export function createGraphQL(services: Services): YogaServerInstance<object, Context> {
+  const pendingCookies = new WeakMap<Request, string[]>();
+
+  return createYoga<object, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: { title: 'Knot GraphQL', subscriptionsProtocol: 'WS' },
+    landingPage: false,
+    logging: false,
+    maskedErrors: {
+      maskError(error, message) {
+        services.log.error({ err: error }, 'unexpected error in a GraphQL operation');
+        return createMasked(message);
+      },
+    },
+    context: async (initial): Promise<Context> => {
+      const seed = initial as Partial<SocketContextSeed> & { request?: Request };
+      if ('socketViewer' in seed) {
+        return { services, viewer: seed.socketViewer ?? null, credentialRejected: false, setCookie: () => {} };
+      }
+      const request = seed.request!;
+      const result = await viewerFromHeaders(services.viewers, {
+        authorization: request.headers.get('authorization'),
+        cookie: request.headers.get('cookie'),
+      });
+      return {
+        services,
+        viewer: result === 'invalid' ? null : result,
+        credentialRejected: result === 'invalid',
+        setCookie(cookie) {
+          const list = pendingCookies.get(request) ?? [];
+          list.push(cookie);
+          pendingCookies.set(request, list);
+        },
+      };
+    },
+    plugins: [
+      {
+        onResponse({ request, response }) {
+          for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
+        },
+      },
+    ],
+  });
+}
+
+import { createGraphQLError } from 'graphql-yoga';
+function createMasked(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}

@@ -1,0 +1,8 @@
+import { builder } from './builder.js';
+// Each import registers one feature's types and fields on the builder.
+import './roles.js';
+import './users.js';
+import './accounts.js';
+import './audit.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

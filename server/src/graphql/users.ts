@@ -1,0 +1,96 @@
+import { asc, eq, inArray } from 'drizzle-orm';
+import { roles, userRoles, users } from '../../../schema/db/index.js';
+import { createUser, deleteUser, updateUser } from '../auth/user-admin.js';
+import type { UserRow } from '../auth/viewer.js';
+import { builder } from './builder.js';
+import { requirePermission, requireViewer } from './context.js';
+import { RoleRef } from './roles.js';
+
+export const UserRef = builder.objectRef<UserRow>('User');
+export const ShellEnum = builder.enumType('Shell', { values: ['bash', 'zsh', 'fish', 'sh'] as const });
+
+UserRef.implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    username: t.exposeString('username'),
+    email: t.exposeString('email'),
+    active: t.exposeBoolean('active'),
+    preferredShell: t.field({ type: ShellEnum, resolve: (u) => u.preferredShell as 'bash' }),
+    timezone: t.exposeString('timezone'),
+    sshPublicKey: t.exposeString('sshPublicKey'),
+    servicePassword: t.string({
+      nullable: true,
+      description: 'Only ever returned to the user it belongs to; null for everyone else, admins included.',
+      resolve: (u, _args, ctx) => (ctx.viewer?.user.id === u.id ? u.servicePassword : null),
+    }),
+    roles: t.loadableList({
+      type: RoleRef,
+      load: async (userIds: string[], ctx) => {
+        const rows = await ctx.services.db
+          .select({ userId: userRoles.userId, role: roles })
+          .from(userRoles)
+          .innerJoin(roles, eq(roles.id, userRoles.roleId))
+          .where(inArray(userRoles.userId, userIds));
+        return userIds.map((id) => rows.filter((r) => r.userId === id).map((r) => r.role));
+      },
+      resolve: (u) => u.id,
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    username: t.string({ required: true }),
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+    preferredShell: t.field({ type: ShellEnum }),
+    timezone: t.string(),
+    roleIds: t.idList(),
+  }),
+});
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  fields: (t) => ({
+    email: t.string(),
+    active: t.boolean({ description: 'false deactivates: the user can no longer log in and their tokens stop working.' }),
+    password: t.string(),
+    preferredShell: t.field({ type: ShellEnum }),
+    timezone: t.string(),
+    roleIds: t.idList({ description: 'Replaces the user\'s roles.' }),
+    resetServicePassword: t.boolean(),
+  }),
+});
+
+builder.queryFields((t) => ({
+  users: t.field({
+    type: [UserRef],
+    description: 'Every user; needs MANAGE_USERS (or MANAGE_SPACES, to pick whom to "Create Space For").',
+    resolve: async (_root, _args, ctx) => {
+      const viewer = requireViewer(ctx);
+      if (!viewer.permissions.has('MANAGE_SPACES')) requirePermission(ctx, 'MANAGE_USERS', 'list users');
+      return ctx.services.db.select().from(users).orderBy(asc(users.username));
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    type: UserRef,
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createUser(ctx.services, requirePermission(ctx, 'MANAGE_USERS', 'create users'), input),
+  }),
+  updateUser: t.field({
+    type: UserRef,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) =>
+      updateUser(ctx.services, requirePermission(ctx, 'MANAGE_USERS', 'edit users'), String(id), input),
+  }),
+  deleteUser: t.boolean({
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await deleteUser(ctx.services, requirePermission(ctx, 'MANAGE_USERS', 'delete users'), String(id));
+      return true;
+    },
+  }),
+}));

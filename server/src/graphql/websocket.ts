@@ -1,0 +1,109 @@
+import type { IncomingMessage } from 'node:http';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { viewerFromHeaders, type Viewer } from '../auth/viewer.js';
+import type { Services } from '../services.js';
+import type { Context } from './context.js';
+import type { SocketContextSeed } from './http.js';
+
+interface Extra {
+  [key: PropertyKey]: unknown;
+  socket: WebSocket;
+  request: IncomingMessage;
+  viewer?: Viewer;
+  credential?: { token?: string; cookie?: string | undefined };
+}
+
+/**
+ * graphql-ws on the /graphql path. A connection must authenticate (cookie or
+ * `connectionParams.token`) or it is closed with 4403; when its credential is later revoked the
+ * connection is closed too, so a revoked token cannot keep listening.
+ */
+export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerInstance<object, Context>, services: Services) {
+  const live = new Set<Extra>();
+
+  const authenticate = async (extra: Extra) => {
+    const result = await viewerFromHeaders(
+      services.viewers,
+      { authorization: extra.request.headers.authorization, cookie: extra.credential?.cookie },
+      extra.credential?.token,
+    );
+    return result === 'invalid' ? null : result;
+  };
+
+  // Cookie-authenticated sockets must come from our own pages, or any site could ride the cookie.
+  const sameOrigin = (request: IncomingMessage) => {
+    const origin = request.headers.origin;
+    if (!origin) return true;
+    try {
+      return new URL(origin).host === request.headers.host || origin === new URL(services.config.url).origin;
+    } catch {
+      return false;
+    }
+  };
+
+  const offAuth = services.pubsub.on('auth', () => {
+    for (const extra of live) {
+      void authenticate(extra).then((viewer) => {
+        if (!viewer) extra.socket.close(4403, 'Forbidden');
+        else extra.viewer = viewer;
+      });
+    }
+  });
+
+  const server = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onConnect: async (ctx) => {
+        const token = ctx.connectionParams?.token;
+        ctx.extra.credential = {
+          token: typeof token === 'string' ? token : undefined,
+          cookie: sameOrigin(ctx.extra.request) ? ctx.extra.request.headers.cookie : undefined,
+        };
+        const viewer = await authenticate(ctx.extra);
+        if (!viewer) {
+          services.log.info({ remote: ctx.extra.request.socket.remoteAddress }, 'refused a GraphQL WebSocket without valid credentials');
+          return false;
+        }
+        ctx.extra.viewer = viewer;
+        live.add(ctx.extra);
+        return true;
+      },
+      onClose: (ctx) => void live.delete(ctx.extra),
+      onSubscribe: async (ctx, _id, payload) => {
+        const seed: SocketContextSeed = { socketViewer: ctx.extra.viewer ?? null };
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(seed);
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err as never];
+        }
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        services.metrics.subscriptions.inc();
+        return args;
+      },
+      onComplete: () => void services.metrics.subscriptions.dec(),
+    },
+    wss,
+  );
+
+  return {
+    async dispose() {
+      offAuth();
+      await server.dispose();
+    },
+  };
+}

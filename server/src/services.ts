@@ -1,0 +1,17 @@
+import type { ViewerResolver } from './auth/viewer.js';
+import type { Config } from './config.js';
+import type { Database, Db } from './db.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { PubSub } from './pubsub.js';
+
+/** What resolvers and routes reach for; built once by createApp. */
+export interface Services {
+  config: Config;
+  database: Database;
+  db: Db;
+  pubsub: PubSub;
+  log: Logger;
+  viewers: ViewerResolver;
+  metrics: Metrics;
+}
