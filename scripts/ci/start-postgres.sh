@@ -29,7 +29,9 @@ done
 pg_isready -q -h 127.0.0.1 -p "$port" || { echo "start-postgres.sh: PostgreSQL not ready on port $port" >&2; exit 1; }
 
 # Idempotent: setting the same password again is harmless. Over the local socket, where
-# Debian trusts the postgres OS user (peer auth).
+# Debian trusts the postgres OS user (peer auth); from / because psql complains when the
+# postgres user cannot enter the caller's directory.
+cd /
 runuser -u postgres -- psql -q -p "$port" -v ON_ERROR_STOP=1 \
   -c "ALTER USER postgres PASSWORD '$PASSWORD'" </dev/null
 PGPASSWORD=$PASSWORD psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc 'select 1' </dev/null >/dev/null
