@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { ensureBuiltInRoles } from './auth/accounts.js';
 import { ViewerResolver } from './auth/viewer.js';
@@ -8,10 +7,17 @@ import { openDatabase } from './db.js';
 import { createGraphQL } from './graphql/http.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { createWebHandler } from './http/web.js';
+import { Router, type RequestHandler, type UpgradeHandler } from './http/router.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPubSub } from './pubsub.js';
 import type { Services } from './services.js';
+import { loadCryptoBox } from './crypto-box.js';
+import { createDockerRuntime } from './runtime/index.js';
+import { SpaceJobs } from './spaces/service.js';
+import { noReports } from './spaces/service-report.js';
+import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
+import { LABELS } from './spaces/deps.js';
 
 export interface AppOptions {
   config?: Partial<Config>;
@@ -26,7 +32,12 @@ export interface App {
   stop(): Promise<void>;
 }
 
-type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/**
+ * Features that bring their own routes (agent gateway, terminals, proxies). Each registers on the
+ * router and may return a dispose() for shutdown.
+ */
+export type Feature = (services: Services, router: Router) => Promise<{ dispose?(): Promise<void> } | void> | { dispose?(): Promise<void> } | void;
+const FEATURES: Feature[] = [];
 
 /** Builds every part of one Knot server; nothing listens until start(). */
 export async function createApp(options: AppOptions = {}): Promise<App> {
@@ -36,6 +47,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   await ensureBuiltInRoles(database.db);
   const pubsub = await createPubSub(database, log);
   const metrics = createMetrics();
+  const bootedAt = new Date();
   const services: Services = {
     config,
     database,
@@ -44,52 +56,74 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     log,
     metrics,
     viewers: new ViewerResolver(database.db, pubsub),
+    box: loadCryptoBox(config.dataDir),
+    runtime: createDockerRuntime({ dockerHost: config.dockerHost }),
+    spaceJobs: undefined as unknown as SpaceJobs,
+    serviceReports: noReports,
   };
+  services.spaceJobs = new SpaceJobs(services);
+
+  // Docker is the truth: follow its events, and settle what a previous server left half-done.
+  const oomSeen = new Set<string>();
+  const dockerEvents = services.runtime.watchEvents(
+    (event) => services.spaceJobs.run((deps) => onContainerEvent(deps, event, oomSeen)),
+    {
+      labels: { [LABELS.managed]: 'true' },
+      onError: (err) => log.warn({ err: err.message }, 'lost the Docker events stream; retrying'),
+      onReconnect: () => {
+        log.info('Docker events stream is back; reconciling spaces');
+        services.spaceJobs.run((deps) => reconcileRunning(deps));
+      },
+    },
+  );
+  services.spaceJobs.run((deps) => reconcileAtBoot(deps, bootedAt));
 
   const yoga = createGraphQL(services);
   const web = createWebHandler();
   const graphqlSockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const graphqlWs = attachGraphQLWebSocket(graphqlSockets, yoga, services);
-  const upgrades = new Map<string, UpgradeHandler>([
-    ['/graphql', (req, socket, head) => graphqlSockets.handleUpgrade(req, socket, head, (ws) => graphqlSockets.emit('connection', ws, req))],
-  ]);
-
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => unknown> = {
-    '/graphql': (req, res) => yoga(req, res),
-    '/healthz': async (_req, res) => {
-      try {
-        await database.ping();
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', database: 'ok' }));
-      } catch (err) {
-        log.error({ err }, 'health check: database is not answering');
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable', database: 'unreachable' }));
-      }
-    },
-    '/metrics': async (_req, res) => {
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
-    },
-  };
+  const router = new Router()
+    .route('/graphql', {
+      http: (req, res) => yoga(req, res),
+      upgrade: (req, socket, head) => graphqlSockets.handleUpgrade(req, socket, head, (ws) => graphqlSockets.emit('connection', ws, req)),
+    })
+    .route('/healthz', {
+      http: async (_req, res) => {
+        try {
+          await database.ping();
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', database: 'ok' }));
+        } catch (err) {
+          log.error({ err }, 'health check: database is not answering');
+          res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable', database: 'unreachable' }));
+        }
+      },
+    })
+    .route('/metrics', {
+      http: async (_req, res) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+      },
+    });
+  const features = await Promise.all(FEATURES.map((register) => register(services, router)));
 
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const route = routes[path] ? path : 'web';
+    const found = router.find(req, 'http');
+    const route = found?.name ?? 'web';
     const stopTimer = metrics.latency.startTimer({ route });
     res.on('finish', () => {
       stopTimer();
       metrics.requests.inc({ route, status: String(res.statusCode) });
     });
-    (routes[path] ?? web)(req, res);
+    ((found?.handler as RequestHandler | undefined) ?? web)(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const handler = upgrades.get(path);
-    if (!handler) {
+    const found = router.find(req, 'upgrade');
+    if (!found) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    metrics.sockets.inc({ route: path });
-    socket.once('close', () => metrics.sockets.dec({ route: path }));
-    handler(req, socket, head);
+    metrics.sockets.inc({ route: found.name });
+    socket.once('close', () => metrics.sockets.dec({ route: found.name }));
+    (found.handler as UpgradeHandler)(req, socket, head);
   });
 
   let stopping: Promise<void> | undefined;
@@ -111,12 +145,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       stopping ??= (async () => {
         for (const client of graphqlSockets.clients) client.close(1001, 'Server shutting down');
         await graphqlWs.dispose();
+        for (const feature of features) await feature?.dispose?.();
+        dockerEvents.close();
+        await services.spaceJobs.idle();
         server.closeIdleConnections();
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
         const timeout = setTimeout(() => server.closeAllConnections(), 5_000);
         if (server.listening) await drained;
         clearTimeout(timeout);
         await pubsub.close();
+        services.runtime.close();
         await database.close();
         log.info('knot stopped');
       })();

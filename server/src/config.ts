@@ -10,6 +10,8 @@ export interface Config {
   /** Public URL of the server, as users and agents reach it. */
   url: string;
   wildcardDomain: string | undefined;
+  /** How agents inside containers reach the server (KNOT_SERVER in a space); defaults from `url`. */
+  agentUrl: string;
   logLevel: string;
   /** Secure cookies only make sense when the public URL is https. */
   secureCookies: boolean;
@@ -25,6 +27,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dockerHost: overrides.dockerHost ?? (env.DOCKER_HOST || undefined),
     url,
     wildcardDomain: overrides.wildcardDomain ?? (env.KNOT_WILDCARD_DOMAIN || undefined),
+    agentUrl: (overrides.agentUrl ?? env.KNOT_AGENT_URL ?? agentUrlFrom(url)).replace(/\/+$/, ''),
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
     secureCookies: overrides.secureCookies ?? url.startsWith('https://'),
   };
@@ -36,4 +39,11 @@ function parsePort(value: string): number {
     throw new Error(`PORT must be a number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+/** Inside a container "localhost" is the container itself; Docker maps host.docker.internal to the host. */
+function agentUrlFrom(url: string): string {
+  const parsed = new URL(url);
+  if (['localhost', '127.0.0.1', '[::1]', '0.0.0.0'].includes(parsed.hostname)) parsed.hostname = 'host.docker.internal';
+  return parsed.toString();
 }

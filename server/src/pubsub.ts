@@ -1,4 +1,3 @@
-import { Repeater } from 'graphql-yoga';
 import type { Database } from './db.js';
 import type { Logger } from './logger.js';
 
@@ -19,8 +18,14 @@ export interface PubSub {
   /** Call after the write commits: delivery is immediate and cannot be rolled back. */
   publish<T extends Topic>(topic: T, payload: EventMap[T]): Promise<void>;
   on<T extends Topic>(topic: T, handler: (payload: EventMap[T]) => void): () => void;
-  /** An async iterable for a GraphQL subscription; `filter` keeps only this subscriber's events. */
-  iterate<T extends Topic>(topic: T, filter?: (payload: EventMap[T]) => boolean): AsyncIterableIterator<EventMap[T]>;
+  /**
+   * An async iterable for a GraphQL subscription. It listens from the moment it is made, then
+   * yields `initial()` (the current state) first, so nothing that happens in between is lost.
+   */
+  iterate<T extends Topic, R = EventMap[T]>(
+    topic: T,
+    options: { filter?: (payload: EventMap[T]) => boolean; initial?: () => Promise<R[]>; until?: (payload: EventMap[T]) => boolean },
+  ): AsyncIterableIterator<R | EventMap[T]>;
   close(): Promise<void>;
 }
 
@@ -60,18 +65,99 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
       await database.notify(CHANNEL, JSON.stringify({ t: topic, p: payload }));
     },
     on,
-    iterate(topic, filter) {
-      return new Repeater<EventMap[typeof topic]>(async (push, stop) => {
-        const off = on(topic, (payload) => {
-          if (!filter || filter(payload)) void push(payload);
-        });
-        await stop;
-        off();
+    iterate(topic, { filter, initial, until }) {
+      const queue = new EventQueue<unknown>();
+      const off = on(topic, (payload) => {
+        if (filter && !filter(payload)) return;
+        queue.push(payload);
+        if (until?.(payload)) queue.end();
       });
+      queue.onEnd(off);
+      if (initial) {
+        initial().then(
+          (items) => queue.prepend(items),
+          (err) => queue.fail(err),
+        );
+      } else {
+        queue.prepend([]);
+      }
+      return queue as AsyncIterableIterator<never>;
     },
     async close() {
       handlers.clear();
       await unlisten();
     },
   };
+}
+
+/** A push queue read as an async iterator; `prepend` releases it once the initial items are known. */
+class EventQueue<T> implements AsyncIterableIterator<T> {
+  private items: T[] = [];
+  private waiting: ((r: IteratorResult<T>) => void) | null = null;
+  private failWaiting: ((err: unknown) => void) | null = null;
+  private ready = false;
+  private ended = false;
+  private error: unknown = null;
+  private cleanups: (() => void)[] = [];
+  /** A subscriber that stops reading is dropped rather than buffering without bound. */
+  private static readonly MAX_BUFFER = 10_000;
+
+  push(item: T) {
+    if (this.ended) return;
+    this.items.push(item);
+    if (this.items.length > EventQueue.MAX_BUFFER) this.end();
+    this.flush();
+  }
+  prepend(items: T[]) {
+    this.items.unshift(...items);
+    this.ready = true;
+    this.flush();
+  }
+  fail(err: unknown) {
+    this.error = err;
+    this.ready = true;
+    this.flush();
+  }
+  end() {
+    this.ended = true;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.flush();
+  }
+  onEnd(cleanup: () => void) {
+    this.cleanups.push(cleanup);
+  }
+  private flush() {
+    if (!this.waiting || !this.ready) return;
+    const resolve = this.waiting;
+    const reject = this.failWaiting!;
+    if (this.error) {
+      this.waiting = this.failWaiting = null;
+      reject(this.error);
+    } else if (this.items.length) {
+      this.waiting = this.failWaiting = null;
+      resolve({ value: this.items.shift()!, done: false });
+    } else if (this.ended) {
+      this.waiting = this.failWaiting = null;
+      resolve({ value: undefined, done: true });
+    }
+  }
+  next(): Promise<IteratorResult<T>> {
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.failWaiting = reject;
+      this.flush();
+    });
+  }
+  return(): Promise<IteratorResult<T>> {
+    this.items = [];
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+  throw(err: unknown): Promise<IteratorResult<T>> {
+    this.end();
+    return Promise.reject(err);
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
 }

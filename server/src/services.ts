@@ -4,6 +4,10 @@ import type { Database, Db } from './db.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { PubSub } from './pubsub.js';
+import type { CryptoBox } from './crypto-box.js';
+import type { Runtime } from './runtime/index.js';
+import type { SpaceJobs } from './spaces/service.js';
+import type { ServiceReports } from './spaces/service-report.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -14,4 +18,8 @@ export interface Services {
   log: Logger;
   viewers: ViewerResolver;
   metrics: Metrics;
+  box: CryptoBox;
+  runtime: Runtime;
+  spaceJobs: SpaceJobs;
+  serviceReports: ServiceReports;
 }

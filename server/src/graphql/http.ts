@@ -1,4 +1,5 @@
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { viewerFromHeaders } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
@@ -23,9 +24,13 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
     landingPage: false,
     logging: false,
     maskedErrors: {
-      maskError(error, message) {
-        services.log.error({ err: error }, 'unexpected error in a GraphQL operation');
-        return createMasked(message);
+      maskError(error, message, isDev) {
+        const masked = maskError(error, message, isDev);
+        // Refusals (KnotError and Yoga's own) pass through untouched; only surprises are logged.
+        if (masked !== error || !(error instanceof GraphQLError)) {
+          services.log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected error in a GraphQL operation');
+        }
+        return masked;
       },
     },
     context: async (initial): Promise<Context> => {
@@ -57,9 +62,4 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       },
     ],
   });
-}
-
-import { createGraphQLError } from 'graphql-yoga';
-function createMasked(message: string) {
-  return createGraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }

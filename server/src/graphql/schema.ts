@@ -4,5 +4,7 @@ import './roles.js';
 import './users.js';
 import './accounts.js';
 import './audit.js';
+import './templates.js';
+import './spaces.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,284 @@
+import { eq, inArray } from 'drizzle-orm';
+import { spaces, spaceStatuses, templates, users } from '../../../schema/db/index.js';
+import type { EventMap } from '../pubsub.js';
+import {
+  canManage,
+  createSpace,
+  deleteSpace,
+  getSpaceFor,
+  listSpaces,
+  restartSpace,
+  startSpace,
+  stopSpace,
+  updateSpace,
+} from '../spaces/service.js';
+import type { SpaceRow } from '../spaces/store.js';
+import type { TemplateRow } from '../templates/store.js';
+import type { UserRow } from '../auth/viewer.js';
+import { forbidden } from '../errors.js';
+import { builder } from './builder.js';
+import { requireViewer, type Context } from './context.js';
+import { TemplateRef } from './templates.js';
+import { ShellEnum, UserRef } from './users.js';
+
+/** A space row, possibly carrying its template and owner already (subscriptions load them once per event). */
+type SpaceParent = SpaceRow & { preloaded?: { template: TemplateRow; owner: UserRow } };
+
+export const SpaceStatusEnum = builder.enumType('SpaceStatus', { values: spaceStatuses });
+const SpaceChangeKindEnum = builder.enumType('SpaceChangeKind', {
+  values: ['SNAPSHOT', 'CREATED', 'STATUS', 'PULL_PROGRESS', 'RENAMED', 'TEMPLATE_CHANGED', 'SERVICES', 'DELETED'] as const,
+});
+const PortProtocolEnum = builder.enumType('PortProtocol', { values: ['HTTP', 'HTTPS', 'TCP'] as const });
+
+const templateLoader = {
+  type: TemplateRef,
+  load: async (ids: string[], ctx: Context) => {
+    const rows = await ctx.services.db.select().from(templates).where(inArray(templates.id, ids));
+    return ids.map((id) => rows.find((r) => r.id === id) ?? new Error('template not found'));
+  },
+};
+
+const VSCodeTunnelRef = builder.objectRef<{ name: string; connected: boolean }>('VSCodeTunnel').implement({
+  fields: (t) => ({ name: t.exposeString('name'), connected: t.exposeBoolean('connected') }),
+});
+
+interface PortView {
+  port: number;
+  name: string;
+  protocol: 'HTTP' | 'HTTPS' | 'TCP';
+  url: string | null;
+}
+const SpacePortRef = builder.objectRef<PortView>('SpacePort').implement({
+  fields: (t) => ({
+    port: t.exposeInt('port'),
+    name: t.exposeString('name'),
+    protocol: t.field({ type: PortProtocolEnum, resolve: (p) => p.protocol }),
+    url: t.exposeString('url', { nullable: true, description: 'For HTTP/HTTPS ports: where the browser opens it. TCP ports are for `knot forward` only.' }),
+  }),
+});
+
+interface ServicesView {
+  terminal: boolean;
+  codeServer: boolean;
+  desktop: boolean;
+  ssh: boolean;
+  vscodeTunnel: { name: string; connected: boolean } | null;
+  ports: PortView[];
+}
+const SpaceServicesRef = builder.objectRef<ServicesView>('SpaceServices').implement({
+  description: 'The icons to show: each is on when the template enables it and the agent reports it live.',
+  fields: (t) => ({
+    terminal: t.exposeBoolean('terminal'),
+    codeServer: t.exposeBoolean('codeServer'),
+    desktop: t.exposeBoolean('desktop'),
+    ssh: t.exposeBoolean('ssh'),
+    vscodeTunnel: t.field({ type: VSCodeTunnelRef, nullable: true, resolve: (s) => s.vscodeTunnel }),
+    ports: t.field({ type: [SpacePortRef], resolve: (s) => s.ports }),
+  }),
+});
+
+async function templateOf(space: SpaceParent, ctx: Context): Promise<TemplateRow> {
+  if (space.preloaded) return space.preloaded.template;
+  const [row] = await ctx.services.db.select().from(templates).where(eq(templates.id, space.templateId));
+  return row!;
+}
+
+export const SpaceRef = builder.objectRef<SpaceParent>('Space');
+SpaceRef.implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    shell: t.field({ type: ShellEnum, resolve: (s) => s.shell as 'bash' }),
+    altNames: t.exposeStringList('altNames'),
+    status: t.field({ type: SpaceStatusEnum, resolve: (s) => s.status }),
+    error: t.exposeString('error', { nullable: true }),
+    pullProgress: t.exposeInt('pullProgress', { nullable: true, description: 'Percent of the image pulled while starting; null otherwise.' }),
+    updateAvailable: t.boolean({
+      description: 'Running, and its template changed since it started: stop and start it to update.',
+      resolve: async (s, _args, ctx) => s.status === 'RUNNING' && !!s.startedTemplateHash && s.startedTemplateHash !== (await templateOf(s, ctx)).hash,
+    }),
+    template: t.loadable({
+      ...templateLoader,
+      resolve: (s) => s.templateId,
+    }),
+    owner: t.field({
+      type: UserRef,
+      resolve: async (s, _args, ctx) => {
+        if (s.preloaded) return s.preloaded.owner;
+        const [row] = await ctx.services.db.select().from(users).where(eq(users.id, s.ownerId));
+        return row!;
+      },
+    }),
+    services: t.field({
+      type: SpaceServicesRef,
+      resolve: async (s, _args, ctx) => servicesOf(s, await templateOf(s, ctx), ctx),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+function servicesOf(space: SpaceRow, template: TemplateRow, ctx: Context): ServicesView {
+  const none: ServicesView = { terminal: false, codeServer: false, desktop: false, ssh: false, vscodeTunnel: null, ports: [] };
+  if (space.status !== 'RUNNING') return none;
+  const report = ctx.services.serviceReports.get(space.id);
+  return {
+    // Docker spaces get a terminal through `docker exec` even before their agent reports.
+    terminal: template.withTerminal && (template.platform === 'DOCKER' || !!report?.terminal),
+    codeServer: template.withCodeServer && !!report?.codeServer,
+    desktop: !!report?.desktop,
+    ssh: template.withSSH && !!report?.ssh,
+    vscodeTunnel: template.withVSCodeTunnel ? (report?.vscodeTunnel ?? null) : null,
+    ports: (report?.ports ?? []).map((p) => ({ ...p, url: null })),
+  };
+}
+
+interface SpaceChange {
+  kind: string;
+  spaceId: string;
+  space: SpaceParent | null;
+}
+
+const SpaceChangeRef = builder.objectRef<SpaceChange>('SpaceChange').implement({
+  fields: (t) => ({
+    kind: t.field({ type: SpaceChangeKindEnum, resolve: (c) => c.kind as 'STATUS' }),
+    spaceId: t.exposeID('spaceId'),
+    space: t.field({ type: SpaceRef, nullable: true, description: 'The space as it is now; null once deleted.', resolve: (c) => c.space }),
+  }),
+});
+
+/**
+ * One event reaches every subscriber as the same object, so the fresh row (with its template and
+ * owner) is read once per event however many subscribers there are.
+ */
+const loadedForEvent = new WeakMap<object, Promise<SpaceParent | null>>();
+function changeFromEvent(event: EventMap['space'], ctx: Context): Promise<SpaceChange> {
+  let row = loadedForEvent.get(event);
+  if (!row) {
+    row = loadSpaceWithParents(ctx, [event.spaceId]).then((rows) => rows[0] ?? null);
+    loadedForEvent.set(event, row);
+  }
+  return row.then((space) => ({ kind: event.kind as SpaceChange['kind'], spaceId: event.spaceId, space }));
+}
+
+async function loadSpaceWithParents(ctx: Context, ids: string[] | { ownerId: string }): Promise<SpaceParent[]> {
+  const where = Array.isArray(ids) ? inArray(spaces.id, ids) : eq(spaces.ownerId, ids.ownerId);
+  const rows = await ctx.services.db
+    .select({ space: spaces, template: templates, owner: users })
+    .from(spaces)
+    .innerJoin(templates, eq(templates.id, spaces.templateId))
+    .innerJoin(users, eq(users.id, spaces.ownerId))
+    .where(where)
+    .orderBy(spaces.name);
+  return rows.map((r) => ({ ...r.space, preloaded: { template: r.template, owner: r.owner } }));
+}
+
+const CreateSpaceInput = builder.inputType('CreateSpaceInput', {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    shell: t.field({ type: ShellEnum, description: "Defaults to the owner's preferred shell." }),
+    altNames: t.stringList({ description: 'Additional names, e.g. for the web proxy under several domains.' }),
+    userId: t.id({ description: 'Create Space For: another user (needs MANAGE_SPACES).' }),
+  }),
+});
+
+const UpdateSpaceInput = builder.inputType('UpdateSpaceInput', {
+  fields: (t) => ({
+    name: t.string(),
+    altNames: t.stringList(),
+    shell: t.field({ type: ShellEnum }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  spaces: t.field({
+    type: [SpaceRef],
+    description: "Your spaces, or another user's with MANAGE_SPACES.",
+    args: { userId: t.arg.id() },
+    resolve: (_root, { userId }, ctx) => listSpaces(ctx.services, requireViewer(ctx), userId == null ? null : String(userId)),
+  }),
+  space: t.field({
+    type: SpaceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => getSpaceFor(ctx.services, requireViewer(ctx), String(id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createSpace: t.field({
+    type: SpaceRef,
+    description: 'Created STOPPED: no container and no volume exist until it starts.',
+    args: { input: t.arg({ type: CreateSpaceInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      createSpace(ctx.services, requireViewer(ctx), {
+        ...input,
+        templateId: String(input.templateId),
+        userId: input.userId == null ? null : String(input.userId),
+      }),
+  }),
+  updateSpace: t.field({
+    type: SpaceRef,
+    description: 'Rename or change additional names; allowed while running, effective at once.',
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateSpaceInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) => updateSpace(ctx.services, requireViewer(ctx), String(id), input),
+  }),
+  startSpace: t.field({
+    type: SpaceRef,
+    description: 'Returns at once with status STARTING; follow spaceChanged for RUNNING or FAILED.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => startSpace(ctx.services, ctx.services.spaceJobs, requireViewer(ctx), String(id)),
+  }),
+  stopSpace: t.field({
+    type: SpaceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => stopSpace(ctx.services, ctx.services.spaceJobs, requireViewer(ctx), String(id)),
+  }),
+  restartSpace: t.field({
+    type: SpaceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => restartSpace(ctx.services, ctx.services.spaceJobs, requireViewer(ctx), String(id)),
+  }),
+  deleteSpace: t.boolean({
+    description: 'Only STOPPED or FAILED spaces (SPACE_NOT_STOPPED otherwise). Removes the container and every volume with its data.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await deleteSpace(ctx.services, requireViewer(ctx), String(id));
+      return true;
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  spaceChanged: t.field({
+    type: SpaceChangeRef,
+    description: 'The space now (kind SNAPSHOT), then every change to it; ends after DELETED.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async (_root, { id }, ctx) => {
+      const space = await getSpaceFor(ctx.services, requireViewer(ctx), String(id));
+      return ctx.services.pubsub.iterate('space', {
+        filter: (e) => e.spaceId === space.id,
+        until: (e) => e.kind === 'DELETED',
+        initial: async () => [{ spaceId: space.id, ownerId: space.ownerId, kind: 'SNAPSHOT' }],
+      });
+    },
+    resolve: (event, _args, ctx) => changeFromEvent(event as EventMap['space'], ctx),
+  }),
+  spacesChanged: t.field({
+    type: SpaceChangeRef,
+    description: "A SNAPSHOT of each of the user's spaces, then every change, creation and deletion.",
+    args: { userId: t.arg.id({ description: 'Defaults to you; another user needs MANAGE_SPACES.' }) },
+    subscribe: async (_root, { userId }, ctx) => {
+      const viewer = requireViewer(ctx);
+      const ownerId = userId == null ? viewer.user.id : String(userId);
+      if (!canManage(viewer, ownerId)) throw forbidden("watch another user's spaces");
+      return ctx.services.pubsub.iterate('space', {
+        filter: (e) => e.ownerId === ownerId,
+        initial: async () => {
+          const rows = await ctx.services.db.select({ id: spaces.id }).from(spaces).where(eq(spaces.ownerId, ownerId));
+          return rows.map((r) => ({ spaceId: r.id, ownerId, kind: 'SNAPSHOT' }));
+        },
+      });
+    },
+    resolve: (event, _args, ctx) => changeFromEvent(event as EventMap['space'], ctx),
+  }),
+}));

@@ -1,0 +1,125 @@
+import { asc } from 'drizzle-orm';
+import { templates, variables } from '../../../schema/db/index.js';
+import { can } from '../auth/viewer.js';
+import { createTemplate, deleteTemplate, getTemplate, updateTemplate, type TemplateRow } from '../templates/store.js';
+import { createVariable, deleteVariable, updateVariable, type VariableRow } from '../templates/variables.js';
+import { builder } from './builder.js';
+import { requirePermission, requireViewer } from './context.js';
+
+export const PlatformEnum = builder.enumType('Platform', { values: ['DOCKER', 'MANUAL'] as const });
+export const TemplateRef = builder.objectRef<TemplateRow>('Template');
+
+TemplateRef.implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    platform: t.field({ type: PlatformEnum, resolve: (r) => r.platform }),
+    job: t.exposeString('job', { description: 'The Docker job spec (YAML) with ${{ … }} variables, as saved.' }),
+    volumes: t.exposeString('volumes', { description: 'The volume definitions (YAML).' }),
+    withTerminal: t.exposeBoolean('withTerminal'),
+    withCodeServer: t.exposeBoolean('withCodeServer'),
+    withVSCodeTunnel: t.exposeBoolean('withVSCodeTunnel'),
+    withSSH: t.exposeBoolean('withSSH'),
+    hash: t.exposeString('hash'),
+    active: t.exposeBoolean('active'),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const TemplateInput = builder.inputType('TemplateInput', {
+  fields: (t) => ({
+    name: t.string(),
+    description: t.string(),
+    platform: t.field({ type: PlatformEnum }),
+    job: t.string(),
+    volumes: t.string(),
+    withTerminal: t.boolean(),
+    withCodeServer: t.boolean(),
+    withVSCodeTunnel: t.boolean(),
+    withSSH: t.boolean(),
+    active: t.boolean(),
+  }),
+});
+
+const VariableRef = builder.objectRef<VariableRow>('Variable').implement({
+  description: 'An admin-managed template variable, used as ${{ .var.NAME }}.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    protected: t.exposeBoolean('protected', { description: 'Protected values are encrypted at rest and never sent back.' }),
+    value: t.string({ nullable: true, resolve: (v) => (v.protected ? null : v.value) }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  templates: t.field({
+    type: [TemplateRef],
+    description: 'Active templates for everyone; template managers also see inactive ones.',
+    resolve: async (_root, _args, ctx) => {
+      const viewer = requireViewer(ctx);
+      const rows = await ctx.services.db.select().from(templates).orderBy(asc(templates.name));
+      return can(viewer, 'MANAGE_TEMPLATES') ? rows : rows.filter((r) => r.active);
+    },
+  }),
+  template: t.field({
+    type: TemplateRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      requireViewer(ctx);
+      return getTemplate(ctx.services.db, String(id));
+    },
+  }),
+  variables: t.field({
+    type: [VariableRef],
+    resolve: (_root, _args, ctx) => {
+      requirePermission(ctx, 'MANAGE_VARIABLES', 'manage template variables');
+      return ctx.services.db.select().from(variables).orderBy(asc(variables.name));
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createTemplate: t.field({
+    type: TemplateRef,
+    description: 'Refused with BAD_USER_INPUT (extensions.line, extensions.problems) when the YAML or a variable is wrong.',
+    args: { input: t.arg({ type: TemplateInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      createTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'create templates'), input),
+  }),
+  updateTemplate: t.field({
+    type: TemplateRef,
+    description: 'Running spaces of the template show updateAvailable at once when the job, volumes or services change.',
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: TemplateInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) =>
+      updateTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'edit templates'), String(id), input),
+  }),
+  deleteTemplate: t.boolean({
+    description: 'Refused with TEMPLATE_IN_USE while any space uses the template.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await deleteTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'delete templates'), String(id));
+      return true;
+    },
+  }),
+  createVariable: t.field({
+    type: VariableRef,
+    args: { name: t.arg.string({ required: true }), value: t.arg.string({ required: true }), protected: t.arg.boolean() },
+    resolve: (_root, args, ctx) =>
+      createVariable(ctx.services, requirePermission(ctx, 'MANAGE_VARIABLES', 'manage template variables'), args),
+  }),
+  updateVariable: t.field({
+    type: VariableRef,
+    args: { id: t.arg.id({ required: true }), value: t.arg.string(), protected: t.arg.boolean() },
+    resolve: (_root, { id, ...input }, ctx) =>
+      updateVariable(ctx.services, requirePermission(ctx, 'MANAGE_VARIABLES', 'manage template variables'), String(id), input),
+  }),
+  deleteVariable: t.boolean({
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await deleteVariable(ctx.services, requirePermission(ctx, 'MANAGE_VARIABLES', 'manage template variables'), String(id));
+      return true;
+    },
+  }),
+}));
+

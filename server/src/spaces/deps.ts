@@ -1,0 +1,26 @@
+import type { Config } from '../config.js';
+import type { CryptoBox } from '../crypto-box.js';
+import type { Db } from '../db.js';
+import type { Logger } from '../logger.js';
+import type { PubSub } from '../pubsub.js';
+import type { Runtime } from '../runtime/index.js';
+
+export interface SpaceDeps {
+  db: Db;
+  pubsub: PubSub;
+  log: Logger;
+  config: Config;
+  runtime: Runtime;
+  box: CryptoBox;
+}
+
+/** Names Docker objects after the space id, which never changes (a space can be renamed while it runs). */
+export const containerName = (spaceId: string) => `knot-space-${spaceId}`;
+
+export const LABELS = {
+  managed: 'knot.managed',
+  space: 'knot.space',
+  owner: 'knot.owner',
+  template: 'knot.template',
+  templateHash: 'knot.template-hash',
+} as const;

@@ -1,0 +1,90 @@
+import { and, inArray, lt } from 'drizzle-orm';
+import { spaces } from '../../../schema/db/index.js';
+import type { ContainerEvent } from '../runtime/index.js';
+import { LABELS, containerName, type SpaceDeps } from './deps.js';
+import { runDelete, runStop } from './stop-jobs.js';
+import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
+
+/**
+ * Docker is the truth about containers. At boot, every space left in a transitional state by a
+ * server that died is settled against what Docker has; RUNNING spaces whose container is gone fail.
+ * `before` limits it to spaces last touched before this server started, so a replica booting next
+ * to a busy one does not undo that one's work in progress.
+ */
+export async function reconcileAtBoot(deps: SpaceDeps, before: Date): Promise<void> {
+  const stale = await deps.db
+    .select()
+    .from(spaces)
+    .where(and(inArray(spaces.status, ['STARTING', 'STOPPING', 'DELETING', 'RUNNING']), lt(spaces.updatedAt, before)));
+  for (const space of stale) {
+    try {
+      await reconcileSpace(deps, space);
+    } catch (err) {
+      deps.log.error({ err, spaceId: space.id }, 'could not reconcile a space with Docker');
+    }
+  }
+}
+
+/** After the events stream was down: a container may have died meanwhile. Spaces in flight are left alone. */
+export async function reconcileRunning(deps: SpaceDeps): Promise<void> {
+  const running = await deps.db.select().from(spaces).where(inArray(spaces.status, ['RUNNING']));
+  for (const space of running) {
+    const container = await deps.runtime.inspectContainer(containerName(space.id));
+    if (!container?.running) await markDied(deps, space.id, container?.exitCode ?? null, !!container?.oomKilled, !container);
+  }
+}
+
+async function reconcileSpace(deps: SpaceDeps, space: SpaceRow) {
+  if (space.status === 'STOPPING') return void (await runStop(deps, space.id));
+  if (space.status === 'DELETING') return void (await runDelete(deps, space.id));
+  const container = await deps.runtime.inspectContainer(containerName(space.id));
+  if (space.status === 'STARTING') {
+    // The start was cut off: we cannot know its agent token was saved, so start over cleanly.
+    if (container) await deps.runtime.stopAndRemoveContainer(container.id, { timeoutSeconds: 0 });
+    const failed = await transition(deps.db, space.id, ['STARTING'], {
+      status: 'FAILED',
+      error: 'Knot restarted while the space was starting. Start it again.',
+      pullProgress: null,
+      containerId: null,
+      agentTokenHash: null,
+    });
+    if (failed) await publishSpace(deps.pubsub, failed, 'STATUS');
+    return;
+  }
+  if (space.status === 'RUNNING' && !container?.running) {
+    await markDied(deps, space.id, container?.exitCode ?? null, container ? container.oomKilled : false, !container);
+  }
+}
+
+/** A RUNNING space whose container stopped without being asked to is FAILED, and says why. */
+export async function markDied(deps: SpaceDeps, spaceId: string, exitCode: number | null, oom: boolean, vanished = false) {
+  const reason = vanished
+    ? 'The space\'s container disappeared (it was removed outside Knot).'
+    : oom
+      ? `The space ran out of memory and was killed (exit code ${exitCode ?? 'unknown'}).`
+      : `The space's container exited unexpectedly with exit code ${exitCode ?? 'unknown'}.`;
+  const failed = await transition(deps.db, spaceId, ['RUNNING'], {
+    status: 'FAILED',
+    error: reason,
+    containerId: null,
+    agentTokenHash: null,
+    startedTemplateHash: null,
+  });
+  if (!failed) return;
+  await publishSpace(deps.pubsub, failed, 'STATUS');
+  // Leave no stopped container behind: the next start creates a fresh one from the template.
+  await deps.runtime.stopAndRemoveContainer(containerName(spaceId), { timeoutSeconds: 0 }).catch(() => {});
+}
+
+/** Docker events for Knot's containers: a 'die' we did not cause fails the space. */
+export async function onContainerEvent(deps: SpaceDeps, event: ContainerEvent, oomSeen: Set<string>) {
+  const spaceId = event.labels[LABELS.space];
+  if (!spaceId) return;
+  if (event.action === 'oom') oomSeen.add(event.containerId);
+  if (event.action !== 'die' && event.action !== 'destroy') return;
+  const space = await findSpace(deps.db, spaceId);
+  // STOPPING/STARTING/DELETING are Knot's own doing; only a RUNNING space dies unexpectedly.
+  if (space?.status !== 'RUNNING' || (space.containerId && space.containerId !== event.containerId)) return;
+  const oom = oomSeen.delete(event.containerId);
+  await markDied(deps, spaceId, event.exitCode ?? null, oom, event.action === 'destroy');
+}

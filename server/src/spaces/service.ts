@@ -1,0 +1,196 @@
+import { asc, eq } from 'drizzle-orm';
+import { spaces, templates, users } from '../../../schema/db/index.js';
+import { recordAudit } from '../audit.js';
+import { can, type Viewer } from '../auth/viewer.js';
+import { checkShell } from '../auth/validation.js';
+import { KnotError, forbidden, notFound } from '../errors.js';
+import { RuntimeUnavailableError } from '../runtime/index.js';
+import { getTemplate, isUuid } from '../templates/store.js';
+import type { SpaceDeps } from './deps.js';
+import { checkSpaceNames, findNameClash, nameTaken } from './names.js';
+import { runStart } from './start-job.js';
+import { runDelete, runStop } from './stop-jobs.js';
+import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
+import type { SpaceStatus } from '../../../schema/db/index.js';
+
+/** Owners manage their spaces; MANAGE_SPACES manages everyone's. */
+export function canManage(viewer: Viewer, ownerId: string): boolean {
+  return viewer.user.id === ownerId || can(viewer, 'MANAGE_SPACES');
+}
+
+/** Another user's space answers NOT_FOUND, so ids cannot be probed. */
+export async function getSpaceFor(deps: Pick<SpaceDeps, 'db'>, viewer: Viewer, id: string): Promise<SpaceRow> {
+  const space = isUuid(id) ? await findSpace(deps.db, id) : null;
+  if (!space || !canManage(viewer, space.ownerId)) throw notFound('That space');
+  return space;
+}
+
+export async function listSpaces(deps: Pick<SpaceDeps, 'db'>, viewer: Viewer, userId?: string | null): Promise<SpaceRow[]> {
+  const ownerId = userId ?? viewer.user.id;
+  if (!canManage(viewer, ownerId)) throw forbidden("view another user's spaces");
+  return deps.db.select().from(spaces).where(eq(spaces.ownerId, ownerId)).orderBy(asc(spaces.name));
+}
+
+/** Tracks the background jobs (start, stop, restart) so shutdown and tests can wait for them. */
+export class SpaceJobs {
+  private running = new Set<Promise<unknown>>();
+  constructor(private deps: SpaceDeps) {}
+
+  run(job: (deps: SpaceDeps) => Promise<unknown>): void {
+    const promise = job(this.deps)
+      .catch((err) => this.deps.log.error({ err }, 'space job failed'))
+      .finally(() => this.running.delete(promise));
+    this.running.add(promise);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+}
+
+async function requireRuntime(deps: SpaceDeps) {
+  try {
+    await deps.runtime.ping();
+  } catch (err) {
+    if (err instanceof RuntimeUnavailableError) {
+      throw new KnotError('RUNTIME_UNAVAILABLE', `${err.message}. Nothing was changed; try again when Docker is back.`);
+    }
+    throw err;
+  }
+}
+
+function refused(space: SpaceRow, action: string, allowed: readonly SpaceStatus[]): KnotError {
+  return new KnotError(
+    'INVALID_TRANSITION',
+    `"${space.name}" is ${space.status.toLowerCase()}; only a ${allowed.map((s) => s.toLowerCase()).join(' or ')} space can be ${action}.`,
+    { status: space.status },
+  );
+}
+
+export interface CreateSpaceInput {
+  templateId: string;
+  name: string;
+  shell?: string | null;
+  altNames?: string[] | null;
+  userId?: string | null;
+}
+
+export async function createSpace(deps: SpaceDeps, viewer: Viewer, input: CreateSpaceInput): Promise<SpaceRow> {
+  const ownerId = input.userId ?? viewer.user.id;
+  if (ownerId !== viewer.user.id && !can(viewer, 'MANAGE_SPACES')) throw forbidden('create spaces for other users');
+  const [owner] = isUuid(ownerId) ? await deps.db.select().from(users).where(eq(users.id, ownerId)) : [];
+  if (!owner) throw notFound('That user');
+  const names = checkSpaceNames(input.name, input.altNames ?? []);
+  const shell = checkShell(input.shell ?? owner.preferredShell);
+  const template = await getTemplate(deps.db, input.templateId).catch(() => {
+    throw new KnotError('NOT_FOUND', 'That template was not found.', { field: 'templateId' });
+  });
+  if (!template.active) throw new KnotError('BAD_USER_INPUT', `The template "${template.name}" is not active.`, { field: 'templateId' });
+
+  const space = await deps.db.transaction(async (tx) => {
+    const taken = await tx.select({ name: spaces.name, altNames: spaces.altNames }).from(spaces).where(eq(spaces.ownerId, ownerId));
+    const clash = findNameClash([names.name, ...names.altNames], taken);
+    if (clash) throw nameTaken(clash);
+    const [row] = await tx
+      .insert(spaces)
+      .values({ ...names, shell, ownerId, templateId: template.id, status: 'STOPPED' })
+      .returning();
+    await recordAudit(tx, viewer, {
+      action: 'createSpace',
+      objectType: 'space',
+      objectId: row!.id,
+      details: { name: names.name, ownerId, templateId: template.id },
+    });
+    return row!;
+  }).catch((err) => {
+    // Two creates racing for one name: the unique index decides, and the loser hears why.
+    if (String((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '23505') {
+      throw nameTaken({ wanted: names.name, owner: names.name });
+    }
+    throw err;
+  });
+  await publishSpace(deps.pubsub, space, 'CREATED');
+  return space;
+}
+
+export async function updateSpace(
+  deps: SpaceDeps,
+  viewer: Viewer,
+  id: string,
+  input: { name?: string | null; altNames?: string[] | null; shell?: string | null },
+): Promise<SpaceRow> {
+  const current = await getSpaceFor(deps, viewer, id);
+  const names = checkSpaceNames(input.name ?? current.name, input.altNames ?? current.altNames);
+  const shell = input.shell != null ? checkShell(input.shell) : current.shell;
+  const updated = await deps.db.transaction(async (tx) => {
+    const others = (await tx.select().from(spaces).where(eq(spaces.ownerId, current.ownerId))).filter((s) => s.id !== id);
+    const clash = findNameClash([names.name, ...names.altNames], others);
+    if (clash) throw nameTaken(clash);
+    const [row] = await tx
+      .update(spaces)
+      .set({ ...names, shell, updatedAt: new Date() })
+      .where(eq(spaces.id, id))
+      .returning();
+    await recordAudit(tx, viewer, { action: 'updateSpace', objectType: 'space', objectId: id, details: { ...names, shell } });
+    return row!;
+  });
+  await publishSpace(deps.pubsub, updated, 'RENAMED');
+  return updated;
+}
+
+export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
+  const space = await getSpaceFor(deps, viewer, id);
+  const [template] = await deps.db.select().from(templates).where(eq(templates.id, space.templateId));
+  if (template?.platform === 'MANUAL') {
+    throw new KnotError('INVALID_TRANSITION', `"${space.name}" uses a manual template: it starts by itself when its agent connects.`);
+  }
+  await requireRuntime(deps);
+  const starting = await transition(deps.db, id, ['STOPPED', 'FAILED'], { status: 'STARTING', error: null, pullProgress: null });
+  if (!starting) throw refused((await findSpace(deps.db, id)) ?? space, 'started', ['STOPPED', 'FAILED']);
+  await recordAudit(deps.db, viewer, { action: 'startSpace', objectType: 'space', objectId: id });
+  await publishSpace(deps.pubsub, starting, 'STATUS');
+  jobs.run((d) => runStart(d, id));
+  return starting;
+}
+
+export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
+  const space = await getSpaceFor(deps, viewer, id);
+  await requireRuntime(deps);
+  const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
+  if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'stopped', ['RUNNING']);
+  await recordAudit(deps.db, viewer, { action: 'stopSpace', objectType: 'space', objectId: id });
+  await publishSpace(deps.pubsub, stopping, 'STATUS');
+  jobs.run((d) => runStop(d, id));
+  return stopping;
+}
+
+/** Stop then start as one server-side job, so a client that goes away halfway does not leave it stopped. */
+export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
+  const space = await getSpaceFor(deps, viewer, id);
+  await requireRuntime(deps);
+  const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
+  if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'restarted', ['RUNNING']);
+  await recordAudit(deps.db, viewer, { action: 'restartSpace', objectType: 'space', objectId: id });
+  await publishSpace(deps.pubsub, stopping, 'STATUS');
+  jobs.run(async (d) => {
+    if (await runStop(d, id, 'STARTING')) await runStart(d, id);
+  });
+  return stopping;
+}
+
+export async function deleteSpace(deps: SpaceDeps, viewer: Viewer, id: string): Promise<void> {
+  const space = await getSpaceFor(deps, viewer, id);
+  await requireRuntime(deps);
+  const deleting = await transition(deps.db, id, ['STOPPED', 'FAILED'], { status: 'DELETING' });
+  if (!deleting) {
+    const now = (await findSpace(deps.db, id)) ?? space;
+    throw new KnotError(
+      'SPACE_NOT_STOPPED',
+      `"${now.name}" is ${now.status.toLowerCase()}; stop it before deleting it. Only stopped spaces can be deleted.`,
+      { status: now.status },
+    );
+  }
+  await recordAudit(deps.db, viewer, { action: 'deleteSpace', objectType: 'space', objectId: id, details: { name: space.name } });
+  await publishSpace(deps.pubsub, deleting, 'STATUS');
+  await runDelete(deps, id);
+}

@@ -1,0 +1,160 @@
+import { eq } from 'drizzle-orm';
+import { templates, users } from '../../../schema/db/index.js';
+import { hashToken, newToken } from '../auth/secrets.js';
+import type { ContainerSpec } from '../runtime/index.js';
+import { renderJob, type JobSpec, type TemplateVars } from '../templates/index.js';
+import { variableValues } from '../templates/store.js';
+import { LABELS, containerName, type SpaceDeps } from './deps.js';
+import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
+
+/** Pull progress is drawn as a bar: a write per whole percent, at most five a second, is plenty. */
+const PROGRESS_INTERVAL_MS = 200;
+
+/**
+ * Runs a space that is STARTING: renders its template with today's values (so a new service
+ * password is used), pulls the image if needed, creates its volumes, runs the container and
+ * moves it to RUNNING. Any failure ends in FAILED with the reason and no container left behind.
+ */
+export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> {
+  const space = await findSpace(deps.db, spaceId);
+  if (!space || space.status !== 'STARTING') return;
+  const name = containerName(space.id);
+  try {
+    const [owner] = await deps.db.select().from(users).where(eq(users.id, space.ownerId));
+    const [template] = await deps.db.select().from(templates).where(eq(templates.id, space.templateId));
+    if (!owner || !template) throw new Error('its owner or template no longer exists');
+    const vars: TemplateVars = {
+      space: { id: space.id, name: space.name },
+      template: { id: template.id, name: template.name },
+      user: {
+        id: owner.id,
+        username: owner.username,
+        email: owner.email,
+        timezone: owner.timezone,
+        service_password: owner.servicePassword,
+      },
+      server: { url: deps.config.url, agent_endpoint: deps.config.agentUrl, wildcard_domain: deps.config.wildcardDomain ?? '' },
+      var: await variableValues(deps),
+    };
+    const rendered = renderJob({ job: template.job, volumes: template.volumes }, vars);
+    await ensureImage(deps, space, rendered.job.image);
+    await syncVolumes(deps, space.id, volumesOf(rendered.job, rendered.volumes));
+
+    const agentToken = newToken('knota');
+    const labels = {
+      [LABELS.managed]: 'true',
+      [LABELS.space]: space.id,
+      [LABELS.owner]: space.ownerId,
+      [LABELS.template]: template.id,
+      [LABELS.templateHash]: template.hash,
+    };
+    // A leftover from a crash would make the name clash; it belongs to this space, so clear it.
+    await deps.runtime.stopAndRemoveContainer(name, { timeoutSeconds: 0 });
+    const containerId = await deps.runtime.runContainer(
+      containerSpec(name, rendered.job, labels, {
+        KNOT_SERVER: deps.config.agentUrl,
+        KNOT_SPACE_ID: space.id,
+        KNOT_SPACE_NAME: space.name,
+        KNOT_AGENT_TOKEN: agentToken,
+        KNOT_USER: owner.username,
+        KNOT_SHELL: space.shell,
+      }),
+    );
+    const running = await transition(deps.db, space.id, ['STARTING'], {
+      status: 'RUNNING',
+      containerId,
+      startedTemplateHash: template.hash,
+      agentTokenHash: hashToken(agentToken),
+      pullProgress: null,
+      error: null,
+    });
+    if (!running) {
+      // Someone else moved the space meanwhile (e.g. a reconcile): this container is not wanted.
+      await deps.runtime.stopAndRemoveContainer(containerId, { timeoutSeconds: 0 });
+      return;
+    }
+    await publishSpace(deps.pubsub, running, 'STATUS');
+  } catch (err) {
+    await failStart(deps, space, err);
+  }
+}
+
+async function failStart(deps: SpaceDeps, space: SpaceRow, err: unknown) {
+  const reason = err instanceof Error ? err.message : String(err);
+  deps.log.warn({ spaceId: space.id, err }, 'space failed to start');
+  try {
+    await deps.runtime.stopAndRemoveContainer(containerName(space.id), { timeoutSeconds: 0 });
+  } catch (cleanupErr) {
+    deps.log.error({ spaceId: space.id, err: cleanupErr }, 'could not remove the container of a failed start; boot reconciliation will');
+  }
+  const failed = await transition(deps.db, space.id, ['STARTING'], {
+    status: 'FAILED',
+    error: `The space could not start: ${reason}`,
+    pullProgress: null,
+    containerId: null,
+    agentTokenHash: null,
+  });
+  if (failed) await publishSpace(deps.pubsub, failed, 'STATUS');
+}
+
+async function ensureImage(deps: SpaceDeps, space: SpaceRow, image: string) {
+  if (await deps.runtime.hasImage(image)) return;
+  let lastWrite = 0;
+  let lastPercent = -1;
+  const report = async (percent: number) => {
+    const rounded = Math.floor(percent);
+    if (rounded === lastPercent || (Date.now() - lastWrite < PROGRESS_INTERVAL_MS && rounded < 100)) return;
+    lastPercent = rounded;
+    lastWrite = Date.now();
+    const row = await transition(deps.db, space.id, ['STARTING'], { pullProgress: rounded });
+    if (row) await publishSpace(deps.pubsub, row, 'PULL_PROGRESS');
+  };
+  let pending = Promise.resolve();
+  await report(0);
+  await deps.runtime.pullImage(image, (percent) => {
+    pending = pending.then(() => report(percent)).catch(() => {});
+  });
+  await pending;
+  await report(100);
+}
+
+/** Named volumes of the job and of the volume definitions, each once. */
+function volumesOf(job: JobSpec, defined: string[]): string[] {
+  const named = job.mounts.filter((m) => m.type === 'volume').map((m) => m.source);
+  return [...new Set([...defined, ...named])];
+}
+
+/** Creates the template's volumes and deletes the space's volumes the template no longer has. */
+async function syncVolumes(deps: SpaceDeps, spaceId: string, wanted: string[]) {
+  const labels = { [LABELS.managed]: 'true', [LABELS.space]: spaceId };
+  const existing = await deps.runtime.listVolumes({ [LABELS.space]: spaceId });
+  for (const volume of existing) if (!wanted.includes(volume)) await deps.runtime.removeVolume(volume);
+  for (const volume of wanted) if (!existing.includes(volume)) await deps.runtime.createVolume(volume, labels);
+}
+
+function containerSpec(name: string, job: JobSpec, labels: Record<string, string>, agentEnv: Record<string, string>): ContainerSpec {
+  return {
+    name,
+    image: job.image,
+    cmd: job.command,
+    env: { ...job.environment, ...agentEnv },
+    labels,
+    mounts: job.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
+    ports: job.ports.map((p) => ({
+      containerPort: p.containerPort,
+      hostPort: p.hostPort,
+      hostIp: p.hostIp,
+      protocol: p.protocol === 'udp' ? 'udp' : 'tcp',
+    })),
+    capAdd: job.capAdd,
+    capDrop: job.capDrop,
+    privileged: job.privileged,
+    networkMode: job.network,
+    hostname: job.hostname,
+    devices: job.devices.map((d) => ({ hostPath: d.pathOnHost, containerPath: d.pathInContainer, permissions: d.permissions })),
+    dns: job.dns,
+    memoryBytes: job.memoryBytes,
+    nanoCpus: job.nanoCpus,
+    extraHosts: ['host.docker.internal:host-gateway'],
+  };
+}

@@ -1,0 +1,166 @@
+import { and, count, eq, sql } from 'drizzle-orm';
+import { spaces, templates, variables } from '../../../schema/db/index.js';
+import { recordAudit } from '../audit.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { CryptoBox } from '../crypto-box.js';
+import type { Db } from '../db.js';
+import { KnotError, badInput, notFound } from '../errors.js';
+import type { PubSub } from '../pubsub.js';
+import { formatIssue } from './errors.js';
+import { templateHash } from './hash.js';
+import { validateTemplate } from './validate.js';
+
+export type TemplateRow = typeof templates.$inferSelect;
+
+export interface TemplateDeps {
+  db: Db;
+  pubsub: PubSub;
+  box: CryptoBox;
+}
+
+export interface TemplateInput {
+  name?: string | null;
+  description?: string | null;
+  platform?: 'DOCKER' | 'MANUAL' | null;
+  job?: string | null;
+  volumes?: string | null;
+  withTerminal?: boolean | null;
+  withCodeServer?: boolean | null;
+  withVSCodeTunnel?: boolean | null;
+  withSSH?: boolean | null;
+  active?: boolean | null;
+}
+
+const MAX_NAME = 64;
+const MAX_DESCRIPTION = 2_000;
+const MAX_YAML = 64 * 1024;
+
+/** Admin variables with their plain values, for validation and rendering. */
+export async function variableValues(deps: Pick<TemplateDeps, 'db' | 'box'>): Promise<Record<string, string>> {
+  const rows = await deps.db.select().from(variables);
+  return Object.fromEntries(rows.map((r) => [r.name, r.protected ? deps.box.open(r.value) : r.value]));
+}
+
+function checkText(field: string, value: string, max: number, label: string) {
+  if (value.length > max) throw badInput(field, `The ${label} can be at most ${max} characters.`);
+  return value;
+}
+
+async function prepare(deps: TemplateDeps, input: Required<{ [K in keyof TemplateInput]: NonNullable<TemplateInput[K]> }>) {
+  const name = input.name.trim();
+  if (!name) throw badInput('name', 'A template needs a name.');
+  checkText('name', name, MAX_NAME, 'template name');
+  checkText('description', input.description, MAX_DESCRIPTION, 'description');
+  checkText('job', input.job, MAX_YAML, 'job');
+  checkText('volumes', input.volumes, MAX_YAML, 'volume definitions');
+  const result = validateTemplate({
+    job: input.job,
+    volumes: input.volumes,
+    platform: input.platform,
+    knownVars: await variableValues(deps),
+  });
+  if (!result.ok) {
+    const first = result.errors[0]!;
+    throw new KnotError('BAD_USER_INPUT', result.errors.map(formatIssue).join('\n'), {
+      field: first.document,
+      line: first.line,
+      problems: result.errors,
+    });
+  }
+  return { ...input, name, hash: templateHash(input) };
+}
+
+async function checkNameFree(db: Db, name: string, exceptId?: string) {
+  const [clash] = await db
+    .select({ id: templates.id })
+    .from(templates)
+    .where(sql`lower(${templates.name}) = lower(${name})${exceptId ? sql` and ${templates.id} <> ${exceptId}` : sql``}`);
+  if (clash) throw new KnotError('NAME_TAKEN', `A template named "${name}" already exists.`, { field: 'name' });
+}
+
+export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: TemplateInput): Promise<TemplateRow> {
+  const values = await prepare(deps, {
+    name: input.name ?? '',
+    description: input.description ?? '',
+    platform: input.platform ?? 'DOCKER',
+    job: input.job ?? '',
+    volumes: input.volumes ?? '',
+    withTerminal: input.withTerminal ?? true,
+    withCodeServer: input.withCodeServer ?? false,
+    withVSCodeTunnel: input.withVSCodeTunnel ?? false,
+    withSSH: input.withSSH ?? false,
+    active: input.active ?? true,
+  });
+  await checkNameFree(deps.db, values.name);
+  return deps.db.transaction(async (tx) => {
+    const [row] = await tx.insert(templates).values(values).returning();
+    await recordAudit(tx, viewer, { action: 'createTemplate', objectType: 'template', objectId: row!.id, details: { name: row!.name } });
+    return row!;
+  });
+}
+
+export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: string, input: TemplateInput): Promise<TemplateRow> {
+  const current = await getTemplate(deps.db, id);
+  const merged = Object.fromEntries(
+    Object.entries(current).map(([k, v]) => [k, (input as Record<string, unknown>)[k] ?? v]),
+  ) as TemplateRow;
+  if (merged.platform !== current.platform) {
+    const [inUse] = await deps.db.select({ n: count() }).from(spaces).where(eq(spaces.templateId, id));
+    if (inUse!.n > 0) throw new KnotError('TEMPLATE_IN_USE', 'The platform of a template with spaces cannot change.');
+  }
+  const values = await prepare(deps, merged);
+  if (values.name.toLowerCase() !== current.name.toLowerCase()) await checkNameFree(deps.db, values.name, id);
+  const row = await deps.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(templates)
+      .set({ ...values, id: undefined, createdAt: undefined, updatedAt: new Date() })
+      .where(eq(templates.id, id))
+      .returning();
+    await recordAudit(tx, viewer, {
+      action: 'updateTemplate',
+      objectType: 'template',
+      objectId: id,
+      details: { name: values.name, hashChanged: values.hash !== current.hash },
+    });
+    return updated!;
+  });
+  await deps.pubsub.publish('template', { templateId: id });
+  if (values.hash !== current.hash) await announceUpdateAvailable(deps, id);
+  return row;
+}
+
+/** Running spaces of the template now differ from it: tell their subscribers, so the badge appears live. */
+async function announceUpdateAvailable(deps: TemplateDeps, templateId: string) {
+  const affected = await deps.db
+    .select({ id: spaces.id, ownerId: spaces.ownerId })
+    .from(spaces)
+    .where(and(eq(spaces.templateId, templateId), eq(spaces.status, 'RUNNING')));
+  await Promise.all(affected.map((s) => deps.pubsub.publish('space', { spaceId: s.id, ownerId: s.ownerId, kind: 'TEMPLATE_CHANGED' })));
+}
+
+export async function deleteTemplate(deps: TemplateDeps, viewer: Viewer, id: string): Promise<void> {
+  const current = await getTemplate(deps.db, id);
+  await deps.db.transaction(async (tx) => {
+    const [inUse] = await tx.select({ n: count() }).from(spaces).where(eq(spaces.templateId, id));
+    if (inUse!.n > 0) {
+      throw new KnotError(
+        'TEMPLATE_IN_USE',
+        `The template "${current.name}" is used by ${inUse!.n} space${inUse!.n === 1 ? '' : 's'}; delete them first.`,
+      );
+    }
+    await tx.delete(templates).where(eq(templates.id, id));
+    await recordAudit(tx, viewer, { action: 'deleteTemplate', objectType: 'template', objectId: id, details: { name: current.name } });
+  });
+  await deps.pubsub.publish('template', { templateId: id });
+}
+
+export async function getTemplate(db: Db, id: string): Promise<TemplateRow> {
+  if (!isUuid(id)) throw notFound('That template');
+  const [row] = await db.select().from(templates).where(eq(templates.id, id));
+  if (!row) throw notFound('That template');
+  return row;
+}
+
+export function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}

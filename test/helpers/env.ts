@@ -1,0 +1,6 @@
+/** Where the provisioned services are (.ci/run starts them; scripts/ci/* start them by hand). */
+export const TEST_DATABASE_URL = process.env.KNOT_TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+export const TEST_REGISTRY = process.env.KNOT_TEST_REGISTRY ?? '127.0.0.1:5000';
+export const TEST_CHROMIUM = process.env.KNOT_TEST_CHROMIUM ?? '/usr/bin/chromium';
+export const BUSYBOX_IMAGE = 'knot-test/busybox:latest';
+export const NODE_IMAGE = 'knot-test/node:latest';
