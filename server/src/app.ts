@@ -16,6 +16,7 @@ import { loadCryptoBox } from './crypto-box.js';
 import { createDockerRuntime } from './runtime/index.js';
 import { SpaceJobs } from './spaces/service.js';
 import { noReports } from './spaces/service-report.js';
+import { noAgents } from './agent-gateway/types.js';
 import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
 import { LABELS } from './spaces/deps.js';
 
@@ -60,6 +61,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     runtime: createDockerRuntime({ dockerHost: config.dockerHost }),
     spaceJobs: undefined as unknown as SpaceJobs,
     serviceReports: noReports,
+    agents: noAgents,
   };
   services.spaceJobs = new SpaceJobs(services);
 

@@ -8,6 +8,7 @@ import type { CryptoBox } from './crypto-box.js';
 import type { Runtime } from './runtime/index.js';
 import type { SpaceJobs } from './spaces/service.js';
 import type { ServiceReports } from './spaces/service-report.js';
+import type { AgentConnections } from './agent-gateway/types.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -21,5 +22,7 @@ export interface Services {
   box: CryptoBox;
   runtime: Runtime;
   spaceJobs: SpaceJobs;
+  /** Replaced by the agent gateway when it registers. */
   serviceReports: ServiceReports;
+  agents: AgentConnections;
 }
