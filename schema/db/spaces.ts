@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { ServiceReport } from '../../server/src/spaces/service-report.js';
 import { templates } from './templates.js';
 import { users } from './users.js';
 
@@ -28,6 +29,19 @@ export const spaces = pgTable(
     containerId: text('container_id'),
     /** SHA-256 of the per-space agent token injected at start. */
     agentTokenHash: text('agent_token_hash'),
+    /**
+     * The connected agent's live report, shared by every replica (subscribers read it from the row).
+     * Null when no agent is connected.
+     */
+    services: jsonb('services').$type<ServiceReport>(),
+    /** A random id of the agent connection that holds the space; a second agent is refused while it lives. */
+    agentSession: text('agent_session'),
+    /**
+     * Until when the holding replica vouches for the agent (refreshed while it reports). Past it the
+     * agent counts as silent: any replica drops the report and stops a manual space, so a crashed
+     * replica leaves nothing stale behind.
+     */
+    agentLeaseUntil: timestamp('agent_lease_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
