@@ -62,7 +62,7 @@ export async function markDied(deps: SpaceDeps, spaceId: string, exitCode: numbe
     ? 'The space\'s container disappeared (it was removed outside Knot).'
     : oom
       ? `The space ran out of memory and was killed (exit code ${exitCode ?? 'unknown'}).`
-      : `The space's container exited unexpectedly with exit code ${exitCode ?? 'unknown'}.`;
+      : `The space's container exited unexpectedly with exit code ${exitCode ?? 'unknown'}.${await lastWords(deps, spaceId)}`;
   const failed = await transition(deps.db, spaceId, ['RUNNING'], {
     status: 'FAILED',
     error: reason,
@@ -71,9 +71,19 @@ export async function markDied(deps: SpaceDeps, spaceId: string, exitCode: numbe
     startedTemplateHash: null,
   });
   if (!failed) return;
+  // Leave no stopped container behind (the next start creates a fresh one from the template), and
+  // remove it before telling anyone, so whoever sees FAILED sees it clean.
+  await deps.runtime.stopAndRemoveContainer(containerName(spaceId), { timeoutSeconds: 0 }).catch((err) => {
+    deps.log.warn({ err, spaceId }, 'could not remove the container of a space that died');
+  });
   await publishSpace(deps.pubsub, failed, 'STATUS');
-  // Leave no stopped container behind: the next start creates a fresh one from the template.
-  await deps.runtime.stopAndRemoveContainer(containerName(spaceId), { timeoutSeconds: 0 }).catch(() => {});
+}
+
+/** The container's last log line, which usually says why it exited (read before the container is removed). */
+async function lastWords(deps: SpaceDeps, spaceId: string): Promise<string> {
+  const logs = await deps.runtime.containerLogs(containerName(spaceId), 5).catch(() => '');
+  const last = logs.trim().split('\n').pop()?.trim();
+  return last ? ` Its last output: ${last.slice(0, 300)}` : '';
 }
 
 /** Docker events for Knot's containers: a 'die' we did not cause fails the space. */

@@ -5,6 +5,7 @@ import type { ContainerSpec } from '../runtime/index.js';
 import { renderJob, type JobSpec, type TemplateVars } from '../templates/index.js';
 import { variableValues } from '../templates/store.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
+import { markDied } from './reconcile.js';
 import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
 
 /** Pull progress is drawn as a bar: a write per whole percent, at most five a second, is plenty. */
@@ -19,6 +20,8 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
   const space = await findSpace(deps.db, spaceId);
   if (!space || space.status !== 'STARTING') return;
   const name = containerName(space.id);
+  let running: SpaceRow | null;
+  let containerId: string;
   try {
     const [owner] = await deps.db.select().from(users).where(eq(users.id, space.ownerId));
     const [template] = await deps.db.select().from(templates).where(eq(templates.id, space.templateId));
@@ -50,7 +53,7 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
     };
     // A leftover from a crash would make the name clash; it belongs to this space, so clear it.
     await deps.runtime.stopAndRemoveContainer(name, { timeoutSeconds: 0 });
-    const containerId = await deps.runtime.runContainer(
+    containerId = await deps.runtime.runContainer(
       containerSpec(name, rendered.job, labels, {
         KNOT_SERVER: deps.config.agentUrl,
         KNOT_SPACE_ID: space.id,
@@ -60,7 +63,7 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
         KNOT_SHELL: space.shell,
       }),
     );
-    const running = await transition(deps.db, space.id, ['STARTING'], {
+    running = await transition(deps.db, space.id, ['STARTING'], {
       status: 'RUNNING',
       containerId,
       startedTemplateHash: template.hash,
@@ -68,15 +71,20 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
       pullProgress: null,
       error: null,
     });
-    if (!running) {
-      // Someone else moved the space meanwhile (e.g. a reconcile): this container is not wanted.
-      await deps.runtime.stopAndRemoveContainer(containerId, { timeoutSeconds: 0 });
-      return;
-    }
-    await publishSpace(deps.pubsub, running, 'STATUS');
   } catch (err) {
     await failStart(deps, space, err);
+    return;
   }
+  if (!running) {
+    // Someone else moved the space meanwhile (e.g. a reconcile): this container is not wanted.
+    await deps.runtime.stopAndRemoveContainer(containerId, { timeoutSeconds: 0 });
+    return;
+  }
+  await publishSpace(deps.pubsub, running, 'STATUS');
+  // A container that died before RUNNING was recorded had its 'die' event ignored (the space was
+  // still STARTING, Knot's own doing); look once more so it cannot stay RUNNING with nothing behind it.
+  const after = await deps.runtime.inspectContainer(containerId);
+  if (!after?.running) await markDied(deps, space.id, after?.exitCode ?? null, !!after?.oomKilled, !after);
 }
 
 async function failStart(deps: SpaceDeps, space: SpaceRow, err: unknown) {
