@@ -17,6 +17,7 @@ import {
   checkSshPublicKey,
   checkTimezone,
   checkUsername,
+  isUuid,
 } from './validation.js';
 import type { UserRow, Viewer } from './viewer.js';
 
@@ -150,6 +151,7 @@ export async function createApiToken(deps: AccountDeps, viewer: Viewer, name: st
 }
 
 export async function revokeApiToken(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
+  if (!isUuid(id)) throw notFound('That API token');
   const [row] = await deps.db
     .update(apiTokens)
     .set({ revokedAt: new Date() })

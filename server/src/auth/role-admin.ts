@@ -4,7 +4,7 @@ import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import type { AccountDeps } from './accounts.js';
 import { isPermission } from './permissions.js';
-import { LIMITS, checkLength } from './validation.js';
+import { LIMITS, checkLength, isUuid } from './validation.js';
 import type { Viewer } from './viewer.js';
 
 export type RoleRow = typeof roles.$inferSelect;
@@ -35,6 +35,7 @@ export async function createRole(deps: AccountDeps, viewer: Viewer, input: { nam
 }
 
 async function editableRole(deps: AccountDeps, id: string): Promise<RoleRow> {
+  if (!isUuid(id)) throw notFound('That role');
   const [role] = await deps.db.select().from(roles).where(eq(roles.id, id));
   if (!role) throw notFound('That role');
   if (role.builtIn) throw new KnotError('FORBIDDEN', `The built-in ${role.name} role cannot be changed or deleted.`);

@@ -5,13 +5,13 @@ import { KnotError, badInput, notFound } from '../errors.js';
 import { insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
 import { ADMIN_ROLE_ID } from './permissions.js';
 import { generateServicePassword, hashPassword } from './secrets.js';
-import { checkEmail, checkPassword, checkShell, checkTimezone } from './validation.js';
+import { checkEmail, checkPassword, checkShell, checkTimezone, isUuid } from './validation.js';
 import type { UserRow, Viewer } from './viewer.js';
 
 async function checkRoleIds(deps: AccountDeps, roleIds: string[]): Promise<string[]> {
   const unique = [...new Set(roleIds)];
   if (!unique.length) return [];
-  if (unique.some((id) => !/^[0-9a-f-]{36}$/i.test(id))) throw badInput('roleIds', 'A role id is not valid.');
+  if (!unique.every(isUuid)) throw badInput('roleIds', 'A role id is not valid.');
   const found = await deps.db.select({ id: roles.id }).from(roles).where(inArray(roles.id, unique));
   if (found.length !== unique.length) throw notFound('One of the roles');
   return unique;
@@ -39,6 +39,7 @@ export interface UpdateUserInput {
 }
 
 export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, input: UpdateUserInput): Promise<UserRow> {
+  if (!isUuid(id)) throw notFound('That user');
   if (id === viewer.user.id && input.active === false) {
     throw new KnotError('FORBIDDEN', 'You cannot deactivate your own account.');
   }
@@ -84,6 +85,7 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
 }
 
 export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
+  if (!isUuid(id)) throw notFound('That user');
   if (id === viewer.user.id) throw new KnotError('FORBIDDEN', 'You cannot delete your own account.');
   if ((await hasAdminRole(deps, id)) && !viewer.isAdmin) {
     throw new KnotError('FORBIDDEN', 'Only an admin can delete another admin.');

@@ -82,6 +82,11 @@ export function checkSshPublicKey(value: string): string {
   return key;
 }
 
+/** Ids are UUIDs; anything else cannot name a row, and must not reach Postgres (it would fail the cast). */
+export function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}
+
 export function checkLength(field: string, value: string, max: number, label = field): string {
   const trimmed = value.trim();
   if (!trimmed) throw badInput(field, `The ${label} cannot be empty.`);

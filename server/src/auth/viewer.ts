@@ -13,7 +13,7 @@ export interface Viewer {
   permissions: ReadonlySet<Permission>;
   isAdmin: boolean;
   /** How they proved it: revoking that credential ends this viewer. */
-  credential: { kind: 'session' | 'token'; id: string };
+  credential: { kind: 'session' | 'token'; id: string; expiresAt: Date | null };
 }
 
 export const SESSION_COOKIE = 'knot_session';
@@ -50,11 +50,11 @@ export class ViewerResolver {
   async fromSessionToken(token: string): Promise<Viewer | null> {
     return this.cached(`s:${hashToken(token)}`, async (id) => {
       const [row] = await this.db
-        .select({ user: users })
+        .select({ user: users, expiresAt: sessions.expiresAt })
         .from(sessions)
         .innerJoin(users, eq(users.id, sessions.userId))
         .where(and(eq(sessions.id, id), gt(sessions.expiresAt, new Date())));
-      return row ? this.build(row.user, { kind: 'session', id }) : null;
+      return row ? this.build(row.user, { kind: 'session', id, expiresAt: row.expiresAt }) : null;
     });
   }
 
@@ -62,7 +62,7 @@ export class ViewerResolver {
     return this.cached(`t:${hashToken(token)}`, async (hash) => {
       const now = new Date();
       const [row] = await this.db
-        .select({ user: users, tokenId: apiTokens.id })
+        .select({ user: users, tokenId: apiTokens.id, expiresAt: apiTokens.expiresAt })
         .from(apiTokens)
         .innerJoin(users, eq(users.id, apiTokens.userId))
         .where(
@@ -74,7 +74,7 @@ export class ViewerResolver {
         );
       if (!row) return null;
       this.touchToken(row.tokenId);
-      return this.build(row.user, { kind: 'token', id: row.tokenId });
+      return this.build(row.user, { kind: 'token', id: row.tokenId, expiresAt: row.expiresAt });
     });
   }
 
@@ -87,7 +87,9 @@ export class ViewerResolver {
     if (hit && hit.expires > Date.now()) return hit.viewer;
     const viewer = await load(key.slice(2));
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { viewer, expires: Date.now() + this.ttlMs });
+    // A credential that expires within the TTL must not outlive its expiry in the cache.
+    const credentialEnds = viewer?.credential.expiresAt?.getTime() ?? Infinity;
+    this.cache.set(key, { viewer, expires: Math.min(Date.now() + this.ttlMs, credentialEnds) });
     return viewer;
   }
 
