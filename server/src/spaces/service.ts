@@ -67,6 +67,14 @@ function refused(space: SpaceRow, action: string, allowed: readonly SpaceStatus[
   );
 }
 
+/**
+ * Additional names have no unique index (they live in an array), so the check-then-write of two
+ * racing creates or renames for one owner is serialised on the owner's row instead.
+ */
+async function lockOwnerNames(tx: Pick<SpaceDeps['db'], 'select'>, ownerId: string) {
+  await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
+}
+
 export interface CreateSpaceInput {
   templateId: string;
   name: string;
@@ -88,6 +96,7 @@ export async function createSpace(deps: SpaceDeps, viewer: Viewer, input: Create
   if (!template.active) throw new KnotError('BAD_USER_INPUT', `The template "${template.name}" is not active.`, { field: 'templateId' });
 
   const space = await deps.db.transaction(async (tx) => {
+    await lockOwnerNames(tx, ownerId);
     const taken = await tx.select({ name: spaces.name, altNames: spaces.altNames }).from(spaces).where(eq(spaces.ownerId, ownerId));
     const clash = findNameClash([names.name, ...names.altNames], taken);
     if (clash) throw nameTaken(clash);
@@ -123,6 +132,7 @@ export async function updateSpace(
   const names = checkSpaceNames(input.name ?? current.name, input.altNames ?? current.altNames);
   const shell = input.shell != null ? checkShell(input.shell) : current.shell;
   const updated = await deps.db.transaction(async (tx) => {
+    await lockOwnerNames(tx, current.ownerId);
     const others = (await tx.select().from(spaces).where(eq(spaces.ownerId, current.ownerId))).filter((s) => s.id !== id);
     const clash = findNameClash([names.name, ...names.altNames], others);
     if (clash) throw nameTaken(clash);
