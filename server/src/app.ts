@@ -19,6 +19,7 @@ import { noReports } from './spaces/service-report.js';
 import { noAgents } from './agent-gateway/types.js';
 import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
 import { LABELS } from './spaces/deps.js';
+import { spaceRoutesFeature } from './proxy/routes.js';
 
 export interface AppOptions {
   config?: Partial<Config>;
@@ -38,7 +39,7 @@ export interface App {
  * router and may return a dispose() for shutdown.
  */
 export type Feature = (services: Services, router: Router) => Promise<{ dispose?(): Promise<void> } | void> | { dispose?(): Promise<void> } | void;
-const FEATURES: Feature[] = [];
+const FEATURES: Feature[] = [spaceRoutesFeature];
 
 /** Builds every part of one Knot server; nothing listens until start(). */
 export async function createApp(options: AppOptions = {}): Promise<App> {
