@@ -21,7 +21,15 @@ export interface TestServer {
  * A real Knot server on an ephemeral port, on its own Postgres database (or the given one, to run
  * two replicas side by side). Stop it in afterAll/afterEach.
  */
-export async function startTestServer(options: { databaseUrl?: string; config?: Partial<Config>; keepDatabase?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: {
+    databaseUrl?: string;
+    config?: Partial<Config>;
+    keepDatabase?: boolean;
+    /** Where to listen: '0.0.0.0' lets containers reach the server (agents); the default is loopback only. */
+    host?: string;
+  } = {},
+): Promise<TestServer> {
   const database = options.databaseUrl ? null : await createTestDatabase();
   const databaseUrl = options.databaseUrl ?? database!.url;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'knot-test-'));
@@ -30,7 +38,11 @@ export async function startTestServer(options: { databaseUrl?: string; config?: 
     config: { databaseUrl, dataDir, logLevel: 'silent', ...options.config },
     logger: createLogger(process.env.KNOT_TEST_LOG ?? 'silent'),
   });
-  const url = await app.start(0, '127.0.0.1');
+  const url = await app.start(0, options.host ?? '127.0.0.1');
+  // The port is known only now; containers reach the host's server through Docker's host-gateway name.
+  if (options.host === '0.0.0.0' && !options.config?.agentUrl) {
+    app.services.config.agentUrl = `http://host.docker.internal:${new URL(url).port}`;
+  }
   const client = (token?: string) => new GraphQLTestClient(url, token);
   return {
     app,
