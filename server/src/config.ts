@@ -12,6 +12,8 @@ export interface Config {
   wildcardDomain: string | undefined;
   /** How agents inside containers reach the server (KNOT_SERVER in a space); defaults from `url`. */
   agentUrl: string;
+  /** An agent silent this long counts as gone: its icons disappear and a manual space stops (3× its 5 s report interval). */
+  agentTimeoutMs: number;
   logLevel: string;
   /** Secure cookies only make sense when the public URL is https. */
   secureCookies: boolean;
@@ -28,6 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     url,
     wildcardDomain: overrides.wildcardDomain ?? (env.KNOT_WILDCARD_DOMAIN || undefined),
     agentUrl: (overrides.agentUrl ?? env.KNOT_AGENT_URL ?? agentUrlFrom(url)).replace(/\/+$/, ''),
+    agentTimeoutMs: overrides.agentTimeoutMs ?? positiveInt(env.KNOT_AGENT_TIMEOUT_MS ?? '15000', 'KNOT_AGENT_TIMEOUT_MS'),
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
     secureCookies: overrides.secureCookies ?? url.startsWith('https://'),
   };
@@ -39,6 +42,12 @@ function parsePort(value: string): number {
     throw new Error(`PORT must be a number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}"`);
+  return n;
 }
 
 /** Inside a container "localhost" is the container itself; Docker maps host.docker.internal to the host. */
