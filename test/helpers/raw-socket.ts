@@ -69,6 +69,19 @@ export class RawGraphQLSocket {
     }
   }
 
+  /** The close code, failing the test if the server has not closed the socket within `timeout`. */
+  async closeCode(timeout = 10_000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the socket was not closed within ${timeout} ms`)), timeout);
+    });
+    try {
+      return (await Promise.race([this.closed, timedOut])).code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   close() {
     this.socket.close();
     return this.closed;

@@ -14,7 +14,12 @@ interface Extra {
   request: IncomingMessage;
   viewer?: Viewer;
   credential?: { token?: string; cookie?: string | undefined };
+  /** Re-checks the credential when it expires, so an expired token cannot keep listening either. */
+  expiryTimer?: NodeJS.Timeout;
 }
+
+/** setTimeout's limit (about 24.8 days); a later expiry is re-checked then and rescheduled. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * graphql-ws on the /graphql path. A connection must authenticate (cookie or
@@ -44,13 +49,28 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
     }
   };
 
-  const offAuth = services.pubsub.on('auth', () => {
-    for (const extra of live) {
-      void authenticate(extra).then((viewer) => {
-        if (!viewer) extra.socket.close(4403, 'Forbidden');
-        else extra.viewer = viewer;
-      });
+  const accept = (extra: Extra, viewer: Viewer) => {
+    extra.viewer = viewer;
+    clearTimeout(extra.expiryTimer);
+    const expiresAt = viewer.credential.expiresAt?.getTime();
+    if (expiresAt !== undefined) {
+      extra.expiryTimer = setTimeout(() => recheck(extra), Math.min(Math.max(expiresAt - Date.now(), 0) + 10, MAX_TIMER_MS));
     }
+  };
+
+  const recheck = (extra: Extra) => {
+    void authenticate(extra).then(
+      (viewer) => {
+        if (!live.has(extra)) return;
+        if (!viewer) extra.socket.close(4403, 'Forbidden');
+        else accept(extra, viewer);
+      },
+      (err) => services.log.error({ err }, 'could not re-check a WebSocket credential'),
+    );
+  };
+
+  const offAuth = services.pubsub.on('auth', () => {
+    for (const extra of live) recheck(extra);
   });
 
   const server = useServer<Record<string, unknown> | undefined, Extra>(
@@ -68,11 +88,14 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
           services.log.info({ remote: ctx.extra.request.socket.remoteAddress }, 'refused a GraphQL WebSocket without valid credentials');
           return false;
         }
-        ctx.extra.viewer = viewer;
         live.add(ctx.extra);
+        accept(ctx.extra, viewer);
         return true;
       },
-      onClose: (ctx) => void live.delete(ctx.extra),
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+        live.delete(ctx.extra);
+      },
       onSubscribe: async (ctx, _id, payload) => {
         const seed: SocketContextSeed = { socketViewer: ctx.extra.viewer ?? null };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(seed);
