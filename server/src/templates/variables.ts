@@ -58,7 +58,8 @@ export async function updateVariable(
 export async function deleteVariable(deps: TemplateDeps, viewer: Viewer, id: string) {
   const current = await getVariable(deps, id);
   // A template naming a missing variable would fail at every start: refuse instead.
-  const pattern = `\\.var\\.${current.name}\\b`;
+  // Postgres regular expressions spell a word boundary \y (\b there is a backspace).
+  const pattern = `\\.var\\.${current.name}\\y`;
   const users = await deps.db
     .select({ name: templates.name })
     .from(templates)
