@@ -3,7 +3,7 @@ import { apiTokens, roles, sessions, userRoles, users } from '../../../schema/db
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db.js';
 import { KnotError, badInput, notFound } from '../errors.js';
-import type { PubSub } from '../pubsub.js';
+import type { EventMap, PubSub } from '../pubsub.js';
 import { loginWaitMs } from './login-throttle.js';
 import { ADMIN_ROLE_ID } from './permissions.js';
 import { generateServicePassword, hashPassword, hashToken, newToken, verifyPassword } from './secrets.js';
@@ -19,11 +19,22 @@ import {
   checkUsername,
   isUuid,
 } from './validation.js';
-import type { UserRow, Viewer } from './viewer.js';
+import type { UserRow, Viewer, ViewerResolver } from './viewer.js';
 
 export interface AccountDeps {
   db: Db;
   pubsub: PubSub;
+  viewers: Pick<ViewerResolver, 'invalidateAll'>;
+}
+
+/**
+ * After a change that can end or alter a login: this replica forgets its cached viewers at once
+ * (so the very next request sees the change, without waiting for our own NOTIFY to come back),
+ * then every replica hears the `auth` event (caches, open WebSockets).
+ */
+export async function authChanged(deps: AccountDeps, payload: EventMap['auth']): Promise<void> {
+  deps.viewers.invalidateAll();
+  await deps.pubsub.publish('auth', payload);
 }
 
 const SESSION_DAYS = 30;
@@ -127,7 +138,7 @@ export async function login(deps: AccountDeps, username: string, password: strin
 export async function logout(deps: AccountDeps, viewer: Viewer): Promise<void> {
   if (viewer.credential.kind === 'session') {
     await deps.db.delete(sessions).where(eq(sessions.id, viewer.credential.id));
-    await deps.pubsub.publish('auth', { userId: viewer.user.id });
+    await authChanged(deps, { userId: viewer.user.id });
   }
 }
 
@@ -159,7 +170,7 @@ export async function revokeApiToken(deps: AccountDeps, viewer: Viewer, id: stri
     .returning({ id: apiTokens.id });
   if (!row) throw notFound('That API token');
   await recordAudit(deps.db, viewer, { action: 'revokeApiToken', objectType: 'apiToken', objectId: id });
-  await deps.pubsub.publish('auth', { userId: viewer.user.id });
+  await authChanged(deps, { userId: viewer.user.id });
 }
 
 export interface ProfileInput {
@@ -204,7 +215,7 @@ export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: Pr
   const changed = Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k));
   await recordAudit(deps.db, viewer, { action: 'updateProfile', objectType: 'user', objectId: viewer.user.id, details: { changed } });
   // Cached viewers carry the user row (and its service password): refresh them everywhere.
-  await deps.pubsub.publish('auth', { userId: viewer.user.id });
+  await authChanged(deps, { userId: viewer.user.id });
   return user!;
 }
 

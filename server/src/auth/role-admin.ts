@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { roles } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
-import type { AccountDeps } from './accounts.js';
+import { authChanged, type AccountDeps } from './accounts.js';
 import { isPermission } from './permissions.js';
 import { LIMITS, checkLength, isUuid } from './validation.js';
 import type { Viewer } from './viewer.js';
@@ -60,7 +60,7 @@ export async function updateRole(
     await recordAudit(tx, viewer, { action: 'updateRole', objectType: 'role', objectId: id, details: { ...changes } });
     return updated!;
   });
-  await deps.pubsub.publish('auth', {});
+  await authChanged(deps, {});
   return row;
 }
 
@@ -70,5 +70,5 @@ export async function deleteRole(deps: AccountDeps, viewer: Viewer, id: string):
     await tx.delete(roles).where(eq(roles.id, id));
     await recordAudit(tx, viewer, { action: 'deleteRole', objectType: 'role', objectId: id, details: { name: role.name } });
   });
-  await deps.pubsub.publish('auth', {});
+  await authChanged(deps, {});
 }

@@ -2,7 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import { roles, userRoles, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
-import { insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
+import { authChanged, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
 import { ADMIN_ROLE_ID } from './permissions.js';
 import { generateServicePassword, hashPassword } from './secrets.js';
 import { checkEmail, checkPassword, checkShell, checkTimezone, isUuid } from './validation.js';
@@ -80,7 +80,7 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
     await recordAudit(tx, viewer, { action: 'updateUser', objectType: 'user', objectId: id, details: { changed } });
     return row;
   });
-  await deps.pubsub.publish('auth', { userId: id });
+  await authChanged(deps, { userId: id });
   return user;
 }
 
@@ -95,7 +95,7 @@ export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string):
     if (!row) throw notFound('That user');
     await recordAudit(tx, viewer, { action: 'deleteUser', objectType: 'user', objectId: id, details: { username: row.username } });
   });
-  await deps.pubsub.publish('auth', { userId: id });
+  await authChanged(deps, { userId: id });
 }
 
 async function hasAdminRole(deps: AccountDeps, userId: string): Promise<boolean> {

@@ -12,7 +12,7 @@ import {
 import { SESSION_COOKIE } from '../auth/viewer.js';
 import { builder } from './builder.js';
 import { requireViewer, type Context } from './context.js';
-import { ShellEnum, UserRef } from './users.js';
+import { ShellEnum, UserRef, asOwnProfile } from './users.js';
 
 type ApiTokenRow = typeof apiTokens.$inferSelect;
 const ApiTokenRef = builder.objectRef<ApiTokenRow>('ApiToken').implement({
@@ -76,7 +76,7 @@ builder.queryFields((t) => ({
     type: UserRef,
     nullable: true,
     description: 'The logged-in user, or null when nobody is.',
-    resolve: (_root, _args, ctx) => (ctx.viewer || ctx.credentialRejected ? requireViewer(ctx).user : null),
+    resolve: (_root, _args, ctx) => (ctx.viewer || ctx.credentialRejected ? asOwnProfile(requireViewer(ctx).user) : null),
   }),
   serverInfo: t.field({
     type: ServerInfo,
@@ -148,6 +148,6 @@ builder.mutationFields((t) => ({
   updateProfile: t.field({
     type: UserRef,
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateProfile(ctx.services, requireViewer(ctx), input),
+    resolve: async (_root, { input }, ctx) => asOwnProfile(await updateProfile(ctx.services, requireViewer(ctx), input)),
   }),
 }));

@@ -7,6 +7,16 @@ import { requirePermission, requireViewer } from './context.js';
 import { RoleRef } from './roles.js';
 
 export const UserRef = builder.objectRef<UserRow>('User');
+
+/**
+ * Rows returned as "your own profile" (me, updateProfile). Only these carry the service password,
+ * so it never appears in a list or as a space's owner, not even the viewer's own.
+ */
+const ownProfiles = new WeakSet<UserRow>();
+export function asOwnProfile(row: UserRow): UserRow {
+  ownProfiles.add(row);
+  return row;
+}
 export const ShellEnum = builder.enumType('Shell', { values: ['bash', 'zsh', 'fish', 'sh'] as const });
 
 UserRef.implement({
@@ -20,8 +30,8 @@ UserRef.implement({
     sshPublicKey: t.exposeString('sshPublicKey'),
     servicePassword: t.string({
       nullable: true,
-      description: 'Only ever returned to the user it belongs to; null for everyone else, admins included.',
-      resolve: (u, _args, ctx) => (ctx.viewer?.user.id === u.id ? u.servicePassword : null),
+      description: 'Only in your own `me` and `updateProfile`; null everywhere else (lists, other users, admins included).',
+      resolve: (u, _args, ctx) => (ownProfiles.has(u) && ctx.viewer?.user.id === u.id ? u.servicePassword : null),
     }),
     roles: t.loadableList({
       type: RoleRef,
