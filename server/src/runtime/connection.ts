@@ -1,0 +1,117 @@
+// How the runtime reaches the engine: address parsing, a connect timeout, and one wrapper
+// (`call`) that bounds every request and turns "nobody answers" into RuntimeUnavailableError.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import Docker from 'dockerode';
+import { RuntimeUnavailableError, isConnectionError } from './errors.js';
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+export interface ConnectionOptions {
+  /** unix:///path/docker.sock, /path/docker.sock, tcp://host:port. Default: $DOCKER_HOST, then the local socket. */
+  dockerHost?: string;
+  /** Bound on one request/answer round trip (not on streams once they flow). */
+  requestTimeoutMs?: number;
+  /** Bound on opening the connection: an absent engine behind TCP fails this fast. */
+  connectTimeoutMs?: number;
+}
+
+export function dockerOptions(dockerHost: string): Docker.DockerOptions {
+  // Every field is set, because docker-modem merges our options over ones it reads from
+  // $DOCKER_HOST itself; an inherited `host` would silently win over our socketPath.
+  const base = { host: undefined, port: undefined, socketPath: undefined, timeout: undefined };
+  if (dockerHost.startsWith('unix://')) {
+    return { ...base, socketPath: dockerHost.slice('unix://'.length), protocol: 'http' };
+  }
+  if (dockerHost.startsWith('/')) return { ...base, socketPath: dockerHost, protocol: 'http' };
+  const match = /^(?:tcp|http):\/\/([^/:]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(dockerHost);
+  if (!match) {
+    throw new RuntimeUnavailableError(
+      `DOCKER_HOST "${dockerHost}" is not understood; use unix:///path/to/docker.sock or tcp://host:port`,
+    );
+  }
+  return { ...base, host: match[1], port: Number(match[2] ?? 2375), protocol: 'http' };
+}
+
+// http.Agent has no connect timeout of its own; a request timeout alone would also cut
+// long answers (a stop waiting out its grace period).
+class ConnectTimeoutAgent extends http.Agent {
+  constructor(private readonly connectTimeoutMs: number) {
+    // No keep-alive: the engine may close idle connections, and a reused dead socket
+    // would surface as a spurious "engine unreachable".
+    super({ keepAlive: false });
+  }
+
+  override createConnection(
+    options: http.ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const socket = super.createConnection(options, callback);
+    if (!socket) return socket;
+    const timer = setTimeout(() => {
+      const err = Object.assign(new Error(`connect timed out after ${this.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' });
+      socket.destroy(err);
+    }, this.connectTimeoutMs);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    return socket;
+  }
+}
+
+export class Connection {
+  readonly docker: Docker;
+  readonly endpoint: string;
+  private readonly agent: ConnectTimeoutAgent;
+  private readonly requestTimeoutMs: number;
+
+  constructor(opts: ConnectionOptions = {}) {
+    this.endpoint = opts.dockerHost || process.env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.agent = new ConnectTimeoutAgent(opts.connectTimeoutMs ?? 5_000);
+    // `agent` is a docker-modem option that @types/dockerode does not list.
+    this.docker = new Docker({ ...dockerOptions(this.endpoint), agent: this.agent } as Docker.DockerOptions);
+  }
+
+  /**
+   * Runs one engine request, bounded by a timeout. The signal aborts the HTTP request; the
+   * race covers the few dockerode calls that ignore it. Streams count as answered once the
+   * response head arrives. `signal` lets the caller give up early (an event watch closing).
+   */
+  async call<T>(
+    what: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
+    const controller = new AbortController();
+    const giveUp = () => controller.abort();
+    opts.signal?.addEventListener('abort', giveUp, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new RuntimeUnavailableError(
+          `Docker engine at ${this.endpoint} did not answer within ${timeoutMs / 1000} s (${what})`,
+        ));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([fn(controller.signal), timeout]);
+    } catch (err) {
+      throw isConnectionError(err) ? this.unavailable(err) : err;
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', giveUp);
+    }
+  }
+
+  unavailable(err: unknown): RuntimeUnavailableError {
+    if (err instanceof RuntimeUnavailableError) return err;
+    const detail = err instanceof Error ? err.message : String(err);
+    return new RuntimeUnavailableError(`Docker engine is not reachable at ${this.endpoint}: ${detail}`, { cause: err });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

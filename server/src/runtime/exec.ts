@@ -1,0 +1,101 @@
+// `docker exec` as a stream pair: the web terminal's backend, and a way to read a file.
+import { PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import type { Connection } from './connection.js';
+import { envList } from './container-spec.js';
+import { demuxStream } from './demux.js';
+import { RuntimeError, engineMessage, statusOf } from './errors.js';
+import type { ExecOptions, ExecResult, ExecSession } from './runtime.js';
+
+export async function startExec(
+  conn: Connection,
+  containerId: string,
+  opts: ExecOptions,
+  attachStdin = true,
+): Promise<ExecSession> {
+  const tty = opts.tty ?? false;
+  const container = conn.docker.getContainer(containerId);
+  let socket: Duplex;
+  let exec;
+  try {
+    exec = await conn.call('create exec', (signal) =>
+      container.exec({
+        Cmd: opts.cmd,
+        Env: envList(opts.env),
+        Tty: tty,
+        User: opts.user,
+        WorkingDir: opts.workingDir,
+        AttachStdin: attachStdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        abortSignal: signal,
+      }),
+    );
+    socket = (await conn.call('start exec', (signal) =>
+      exec!.start({ hijack: true, stdin: attachStdin, Tty: tty, abortSignal: signal }),
+    )) as Duplex;
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404) throw new RuntimeError(`container ${containerId} does not exist`, 'not-found', { cause: err });
+    if (status === 409) throw new RuntimeError(`container ${containerId} is not running`, 'failed', { cause: err });
+    if (status !== undefined) {
+      throw new RuntimeError(`could not run ${opts.cmd.join(' ')} in ${containerId}: ${engineMessage(err)}`, 'failed', { cause: err });
+    }
+    throw err;
+  }
+
+  const output = new PassThrough();
+  const stderr = new PassThrough();
+  let broken: unknown;
+  // A reset connection must not crash the process; exitCode() reports it instead.
+  socket.on('error', (err) => (broken = err));
+  if (tty) {
+    socket.pipe(output, { end: false });
+    stderr.end();
+  } else {
+    demuxStream(socket, output, stderr);
+  }
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      if (!output.writableEnded) output.end();
+      resolve();
+    }),
+  );
+  if (!attachStdin) socket.end();
+
+  let exitCode: Promise<number> | undefined;
+  const waitExit = async (): Promise<number> => {
+    await closed;
+    if (broken) throw conn.unavailable(broken);
+    // The connection closes as the process exits; the engine may record the code a moment later.
+    for (let i = 0; i < 100; i++) {
+      const info = await conn.call('inspect exec', (signal) => exec!.inspect({ abortSignal: signal }));
+      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new RuntimeError(`exec in ${containerId} still runs after its connection closed`, 'failed');
+  };
+
+  return {
+    stdin: socket,
+    output,
+    stderr,
+    resize: async (cols, rows) => {
+      await conn.call('resize exec', (signal) => exec!.resize({ w: cols, h: rows, abortSignal: signal }));
+    },
+    exitCode: () => (exitCode ??= waitExit()),
+    close: () => socket.destroy(),
+  };
+}
+
+export async function collectExec(conn: Connection, containerId: string, cmd: string[]): Promise<ExecResult> {
+  const session = await startExec(conn, containerId, { cmd }, false);
+  const read = (stream: NodeJS.ReadableStream) =>
+    new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+  const [stdout, stderr, exitCode] = await Promise.all([read(session.output), read(session.stderr), session.exitCode()]);
+  return { exitCode, stdout, stderr };
+}

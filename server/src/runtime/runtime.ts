@@ -1,0 +1,170 @@
+// The container runtime as the rest of Knot sees it: plain data in, plain data out,
+// one method per verb. Only docker-runtime.ts knows that Docker (and dockerode) is behind it.
+import type { Readable, Writable } from 'node:stream';
+
+export type Labels = Record<string, string>;
+
+export interface MountSpec {
+  /** 'volume': a named Docker volume (created on first use); 'bind': a host path. */
+  type: 'volume' | 'bind';
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface PortSpec {
+  containerPort: number;
+  /** Omitted or 0: the engine picks a free host port. */
+  hostPort?: number;
+  hostIp?: string;
+  protocol?: 'tcp' | 'udp';
+}
+
+export interface DeviceSpec {
+  hostPath: string;
+  containerPath?: string;
+  /** cgroup permissions, default 'rwm'. */
+  permissions?: string;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Undefined keeps the image's default command. */
+  cmd?: string[];
+  env?: Record<string, string> | string[];
+  labels?: Labels;
+  mounts?: MountSpec[];
+  ports?: PortSpec[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  networkMode?: string;
+  hostname?: string;
+  devices?: DeviceSpec[];
+  dns?: string[];
+  memoryBytes?: number;
+  nanoCpus?: number;
+  /** "name:ip" entries, as in /etc/hosts. */
+  extraHosts?: string[];
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  running: boolean;
+  /** Docker's state: created, running, paused, restarting, removing, exited, dead. */
+  state: string;
+  /** Exit code of the last run; null while it never ran or still runs. */
+  exitCode: number | null;
+  oomKilled: boolean;
+  /** Why the engine could not run it, if it says so. */
+  error: string;
+  labels: Labels;
+  env: Record<string, string>;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  running: boolean;
+  state: string;
+  labels: Labels;
+}
+
+export type ContainerAction =
+  | 'create' | 'start' | 'die' | 'stop' | 'kill' | 'oom' | 'destroy' | 'restart'
+  | 'pause' | 'unpause' | 'rename' | 'health_status' | (string & {});
+
+export interface ContainerEvent {
+  containerId: string;
+  name: string;
+  image: string;
+  /** Docker's action without its detail ("exec_start: sh" → "exec_start"). */
+  action: ContainerAction;
+  /** Present on 'die'. */
+  exitCode?: number;
+  labels: Labels;
+  /** Engine time in nanoseconds since the epoch; used to resume after a reconnect. */
+  timeNano: bigint;
+}
+
+export interface WatchOptions {
+  /** Only containers carrying all these labels. */
+  labels?: Labels;
+  /** The stream broke (engine restarted or unreachable); a reconnect is scheduled. */
+  onError?: (err: Error) => void;
+  /** The stream is back after an onError; events missed meanwhile are replayed. */
+  onReconnect?: () => void;
+}
+
+export interface EventWatch {
+  /** Resolves once the first connection is established. */
+  ready: Promise<void>;
+  close(): void;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  env?: Record<string, string> | string[];
+  tty?: boolean;
+  user?: string;
+  workingDir?: string;
+}
+
+export interface ExecSession {
+  stdin: Writable;
+  /** With a tty: everything the terminal shows. Without: the process's stdout. */
+  output: Readable;
+  /** Without a tty: the process's stderr. With a tty it stays empty (the tty merges them). */
+  stderr: Readable;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves when the process has exited. */
+  exitCode(): Promise<number>;
+  /** Drops the connection; the process sees its tty hang up or its stdin close. */
+  close(): void;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export type PullProgress = (percent: number, status: string) => void;
+
+export interface Runtime {
+  /** Throws RuntimeUnavailableError when the engine cannot be reached. */
+  ping(): Promise<void>;
+
+  hasImage(ref: string): Promise<boolean>;
+  pullImage(ref: string, onProgress?: PullProgress): Promise<void>;
+  /** Untags/removes a local image; a missing image is fine. */
+  removeImage(ref: string): Promise<void>;
+
+  createVolume(name: string, labels?: Labels): Promise<void>;
+  /** A missing volume is fine. */
+  removeVolume(name: string): Promise<void>;
+  listVolumes(labels?: Labels): Promise<string[]>;
+
+  /** Creates and starts; if the start fails, the created container is removed. Returns the id. */
+  runContainer(spec: ContainerSpec): Promise<string>;
+  /** Stops (gracefully for timeoutSeconds, then killed) and removes. Missing or stopped is fine. */
+  stopAndRemoveContainer(idOrName: string, opts?: { timeoutSeconds?: number }): Promise<void>;
+  /** Null when there is no such container. */
+  inspectContainer(idOrName: string): Promise<ContainerInfo | null>;
+  /** Running and stopped containers carrying all these labels. */
+  listContainers(labels?: Labels): Promise<ContainerSummary[]>;
+  /** The last lines the container wrote (stdout and stderr), e.g. to explain why it died. */
+  containerLogs(idOrName: string, tail?: number): Promise<string>;
+
+  watchEvents(onEvent: (e: ContainerEvent) => void, opts?: WatchOptions): EventWatch;
+
+  exec(containerId: string, opts: ExecOptions): Promise<ExecSession>;
+  execCollect(containerId: string, cmd: string[]): Promise<ExecResult>;
+
+  /** Ends event watches and exec sessions still open. */
+  close(): void;
+}
