@@ -3,22 +3,33 @@ import { roles, userRoles, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { authChanged, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
-import { ADMIN_ROLE_ID } from './permissions.js';
+import { ADMIN_ROLE_ID, type Permission } from './permissions.js';
 import { generateServicePassword, hashPassword } from './secrets.js';
 import { checkEmail, checkPassword, checkShell, checkTimezone, isUuid } from './validation.js';
 import type { UserRow, Viewer } from './viewer.js';
 
-async function checkRoleIds(deps: AccountDeps, roleIds: string[]): Promise<string[]> {
+/**
+ * The roles exist, and the viewer may hand them out: an admin any role; anyone else (MANAGE_USERS)
+ * only roles whose permissions they hold themselves, so managing users is no way to gain more.
+ */
+async function checkRoleIds(deps: AccountDeps, viewer: Viewer, roleIds: string[]): Promise<string[]> {
   const unique = [...new Set(roleIds)];
   if (!unique.length) return [];
   if (!unique.every(isUuid)) throw badInput('roleIds', 'A role id is not valid.');
-  const found = await deps.db.select({ id: roles.id }).from(roles).where(inArray(roles.id, unique));
+  const found = await deps.db.select().from(roles).where(inArray(roles.id, unique));
   if (found.length !== unique.length) throw notFound('One of the roles');
+  if (!viewer.isAdmin) {
+    if (found.some((r) => r.id === ADMIN_ROLE_ID)) throw new KnotError('FORBIDDEN', 'Only an admin can grant the Admin role.');
+    const beyond = found.filter((r) => r.permissions.some((p) => !viewer.permissions.has(p as Permission)));
+    if (beyond.length) {
+      throw new KnotError('FORBIDDEN', `You cannot grant the role "${beyond[0]!.name}": it has permissions you do not have.`);
+    }
+  }
   return unique;
 }
 
 export async function createUser(deps: AccountDeps, viewer: Viewer, input: NewUserInput): Promise<UserRow> {
-  const roleIds = await checkRoleIds(deps, input.roleIds ?? []);
+  const roleIds = await checkRoleIds(deps, viewer, input.roleIds ?? []);
   return deps.db.transaction(async (tx) => {
     const user = await insertUser(tx, input);
     if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: user.id, roleId })));
@@ -53,10 +64,10 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
   if (input.preferredShell != null) changes.preferredShell = checkShell(input.preferredShell);
   if (input.timezone != null) changes.timezone = checkTimezone(input.timezone);
   if (input.resetServicePassword) changes.servicePassword = generateServicePassword();
-  const roleIds = input.roleIds ? await checkRoleIds(deps, input.roleIds) : null;
-  if (roleIds && (roleIds.includes(ADMIN_ROLE_ID) || (await hasAdminRole(deps, id))) && !viewer.isAdmin) {
-    throw new KnotError('FORBIDDEN', 'Only an admin can grant or take away the Admin role.');
+  if (!viewer.isAdmin && (await hasAdminRole(deps, id))) {
+    throw new KnotError('FORBIDDEN', 'Only an admin can change another admin.');
   }
+  const roleIds = input.roleIds ? await checkRoleIds(deps, viewer, input.roleIds) : null;
 
   const user = await deps.db.transaction(async (tx) => {
     if (changes.email) {
