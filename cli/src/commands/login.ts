@@ -1,0 +1,38 @@
+import { hostname } from 'node:os';
+import { KnotApi } from '../api.js';
+import { normalizeServer, writeConfig } from '../config.js';
+import { CliError, EXIT } from '../errors.js';
+import { ask } from '../prompt.js';
+
+/**
+ * Stores the server and an API token. Without --token it logs in with a username and password,
+ * creates a token named after this machine, and ends that browser-style session again.
+ */
+export async function loginCommand(serverArg: string, options: { token?: string }) {
+  const server = normalizeServer(serverArg);
+  let token = options.token;
+  if (!token) {
+    let answers: string[];
+    try {
+      answers = await ask([{ prompt: 'Username: ' }, { prompt: 'Password: ', secret: true }]);
+    } catch {
+      throw new CliError('A username and password are needed (or pass --token).', EXIT.usage);
+    }
+    const session = new KnotApi(server);
+    await session.request(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { id } }`, { u: answers[0]!.trim(), p: answers[1]! });
+    const created = await session.request<{ createApiToken: { token: string } }>(
+      `mutation($n: String!) { createApiToken(name: $n) { token } }`,
+      { n: `knot CLI on ${hostname()}`.slice(0, 64) },
+    );
+    token = created.createApiToken.token;
+    await session.request(`mutation { logout }`).catch(() => {});
+  }
+  const api = new KnotApi(server, token);
+  const rejected = new CliError(`${server} did not accept that token; nothing was saved.`, EXIT.auth);
+  const me = await api.request<{ me: { username: string } | null }>(`{ me { username } }`).catch((err: CliError) => {
+    throw err.exitCode === EXIT.auth ? rejected : err;
+  });
+  if (!me.me) throw rejected;
+  const file = writeConfig({ server, token });
+  console.log(`Logged in to ${server} as ${me.me.username} (token saved in ${file}).`);
+}
