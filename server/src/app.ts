@@ -20,6 +20,7 @@ import { noAgents } from './agent-gateway/types.js';
 import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
 import { LABELS } from './spaces/deps.js';
 import { spaceRoutesFeature } from './proxy/routes.js';
+import { agentGatewayFeature } from './agent-gateway/index.js';
 
 export interface AppOptions {
   config?: Partial<Config>;
@@ -39,7 +40,8 @@ export interface App {
  * router and may return a dispose() for shutdown.
  */
 export type Feature = (services: Services, router: Router) => Promise<{ dispose?(): Promise<void> } | void> | { dispose?(): Promise<void> } | void;
-const FEATURES: Feature[] = [spaceRoutesFeature];
+// The agent gateway first: it sets services.agents, which the space routes use.
+const FEATURES: Feature[] = [agentGatewayFeature, spaceRoutesFeature];
 
 /** Builds every part of one Knot server; nothing listens until start(). */
 export async function createApp(options: AppOptions = {}): Promise<App> {

@@ -12,6 +12,7 @@ import {
   stopSpace,
   updateSpace,
 } from '../spaces/service.js';
+import { liveReport, portUrl } from '../spaces/service-report.js';
 import type { SpaceRow } from '../spaces/store.js';
 import type { TemplateRow } from '../templates/store.js';
 import type { UserRow } from '../auth/viewer.js';
@@ -103,11 +104,7 @@ SpaceRef.implement({
     }),
     owner: t.field({
       type: UserRef,
-      resolve: async (s, _args, ctx) => {
-        if (s.preloaded) return s.preloaded.owner;
-        const [row] = await ctx.services.db.select().from(users).where(eq(users.id, s.ownerId));
-        return row!;
-      },
+      resolve: (s, _args, ctx) => ownerOf(s, ctx),
     }),
     services: t.field({
       type: SpaceServicesRef,
@@ -117,10 +114,13 @@ SpaceRef.implement({
   }),
 });
 
-function servicesOf(space: SpaceRow, template: TemplateRow, ctx: Context): ServicesView {
+async function servicesOf(space: SpaceParent, template: TemplateRow, ctx: Context): Promise<ServicesView> {
   const none: ServicesView = { terminal: false, codeServer: false, desktop: false, ssh: false, vscodeTunnel: null, ports: [] };
   if (space.status !== 'RUNNING') return none;
-  const report = ctx.services.serviceReports.get(space.id);
+  // From the row, not this replica's memory: the agent may be connected to another replica.
+  const report = liveReport(space);
+  const ports = report?.ports ?? [];
+  const owner = ports.some((p) => p.protocol !== 'TCP') ? await ownerOf(space, ctx) : null;
   return {
     // Docker spaces get a terminal through `docker exec` even before their agent reports.
     terminal: template.withTerminal && (template.platform === 'DOCKER' || !!report?.terminal),
@@ -128,8 +128,14 @@ function servicesOf(space: SpaceRow, template: TemplateRow, ctx: Context): Servi
     desktop: !!report?.desktop,
     ssh: template.withSSH && !!report?.ssh,
     vscodeTunnel: template.withVSCodeTunnel ? (report?.vscodeTunnel ?? null) : null,
-    ports: (report?.ports ?? []).map((p) => ({ ...p, url: null })),
+    ports: ports.map((p) => ({ ...p, url: p.protocol === 'TCP' ? null : portUrl(ctx.services.config, owner!, space, p.port) })),
   };
+}
+
+async function ownerOf(space: SpaceParent, ctx: Context): Promise<UserRow> {
+  if (space.preloaded) return space.preloaded.owner;
+  const [row] = await ctx.services.db.select().from(users).where(eq(users.id, space.ownerId));
+  return row!;
 }
 
 interface SpaceChange {

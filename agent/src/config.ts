@@ -1,0 +1,89 @@
+import type { PortProtocol } from './protocol.js';
+
+export interface PortSpec {
+  port: number;
+  name: string;
+  protocol: PortProtocol;
+}
+
+export type PtyMethod = 'script' | 'telnetd' | 'pipe';
+
+/** Everything the agent reads from its environment (DESIGN.md, "The agent"). */
+export interface AgentConfig {
+  /** The server's base URL; the agent connects to `<server>/agent`. */
+  server: string;
+  spaceId: string;
+  token: string;
+  sshPort: number | null;
+  codeServerPort: number | null;
+  vncHttpPort: number | null;
+  /** The VS Code tunnel's name, when the space runs one. */
+  vscodeTunnel: string | null;
+  /** A shell command printing `code tunnel status` JSON. */
+  vscodeTunnelStatusCommand: string;
+  ports: PortSpec[];
+  reportIntervalMs: number;
+  /** Forces how shells get their pty; unset, the agent picks the first that exists. */
+  ptyMethod: PtyMethod | null;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and checks the environment; a bad value is an error naming the variable, not a silent default. */
+export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
+  const required = (name: string) => {
+    const value = env[name]?.trim();
+    if (!value) throw new ConfigError(`${name} is not set`);
+    return value;
+  };
+  const server = required('KNOT_SERVER').replace(/\/+$/, '');
+  if (!/^(https?|wss?):\/\//.test(server)) throw new ConfigError(`KNOT_SERVER must be an http(s) URL, got "${server}"`);
+  const ptyMethod = env.KNOT_PTY?.trim() || null;
+  if (ptyMethod && !['script', 'telnetd', 'pipe'].includes(ptyMethod)) throw new ConfigError(`KNOT_PTY must be script, telnetd or pipe, got "${ptyMethod}"`);
+  const ports = [
+    ...parsePortList(env.KNOT_HTTP_PORT, 'KNOT_HTTP_PORT', 'HTTP'),
+    ...parsePortList(env.KNOT_HTTPS_PORT, 'KNOT_HTTPS_PORT', 'HTTPS'),
+    ...parsePortList(env.KNOT_TCP_PORT, 'KNOT_TCP_PORT', 'TCP'),
+  ];
+  return {
+    server,
+    spaceId: required('KNOT_SPACE_ID'),
+    token: required('KNOT_AGENT_TOKEN'),
+    sshPort: parseSinglePort(env.KNOT_SSH_PORT, 'KNOT_SSH_PORT'),
+    codeServerPort: parseSinglePort(env.KNOT_CODE_SERVER_PORT, 'KNOT_CODE_SERVER_PORT'),
+    vncHttpPort: parseSinglePort(env.KNOT_VNC_HTTP_PORT, 'KNOT_VNC_HTTP_PORT'),
+    vscodeTunnel: env.KNOT_VSCODE_TUNNEL?.trim() || null,
+    vscodeTunnelStatusCommand: env.KNOT_VSCODE_TUNNEL_STATUS?.trim() || 'code tunnel status',
+    ports,
+    reportIntervalMs: parseInterval(env.KNOT_REPORT_INTERVAL_MS),
+    ptyMethod: ptyMethod as PtyMethod | null,
+  };
+}
+
+function toPort(text: string, name: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new ConfigError(`${name}: "${text}" is not a port number (1-65535)`);
+  return port;
+}
+
+function parseSinglePort(value: string | undefined, name: string): number | null {
+  const text = value?.trim();
+  return text ? toPort(text, name) : null;
+}
+
+/** `8080=web,9000=api` (or `8080 9000`): a name is optional and defaults to the port number. */
+export function parsePortList(value: string | undefined, name: string, protocol: PortProtocol): PortSpec[] {
+  const items = (value ?? '').split(/[,\s]+/).filter(Boolean);
+  return items.map((item) => {
+    const [portText = '', ...rest] = item.split('=');
+    const label = rest.join('=').trim();
+    return { port: toPort(portText.trim(), name), name: label || portText.trim(), protocol };
+  });
+}
+
+function parseInterval(value: string | undefined): number {
+  if (!value?.trim()) return 5_000;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 600_000) throw new ConfigError(`KNOT_REPORT_INTERVAL_MS must be 100-600000, got "${value}"`);
+  return ms;
+}

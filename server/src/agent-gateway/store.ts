@@ -1,0 +1,97 @@
+import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { spaces, templates } from '../../../schema/db/index.js';
+import type { Db } from '../db.js';
+import type { ServiceReport } from '../spaces/service-report.js';
+import type { SpaceRow } from '../spaces/store.js';
+
+/**
+ * The agent's claim on its space, kept on the row so replicas agree: `agent_session` names the
+ * connection holding it, `agent_lease_until` is how long its replica vouches for it. Every write
+ * is one conditional UPDATE, like the status transitions.
+ */
+
+const leaseFor = (ms: number) => sql`now() + ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
+const leaseLapsed = or(isNull(spaces.agentLeaseUntil), lt(spaces.agentLeaseUntil, sql`now()`));
+
+export type ClaimResult = { ok: true; space: SpaceRow } | { ok: false; reason: 'unauthorized' | 'duplicate' };
+
+/** Takes the space for this connection if the token matches and no live agent holds it. */
+export async function claimSpace(db: Db, spaceId: string, tokenHash: string, session: string, leaseMs: number): Promise<ClaimResult> {
+  const [space] = await db
+    .update(spaces)
+    .set({ agentSession: session, agentLeaseUntil: leaseFor(leaseMs), services: null })
+    .where(and(eq(spaces.id, spaceId), eq(spaces.agentTokenHash, tokenHash), or(isNull(spaces.agentSession), leaseLapsed)))
+    .returning();
+  if (space) return { ok: true, space };
+  const [current] = await db.select({ hash: spaces.agentTokenHash }).from(spaces).where(eq(spaces.id, spaceId));
+  return { ok: false, reason: current && current.hash === tokenHash ? 'duplicate' : 'unauthorized' };
+}
+
+/**
+ * The connection is gone: its report goes at once, but the lease runs out only `leaseMs` later, so
+ * an agent that reconnects within the timeout does not flap a manual space to STOPPED and back.
+ */
+export async function releaseSpace(db: Db, spaceId: string, session: string, leaseMs: number): Promise<void> {
+  await db
+    .update(spaces)
+    .set({ agentSession: null, services: null, agentLeaseUntil: leaseFor(leaseMs) })
+    .where(and(eq(spaces.id, spaceId), eq(spaces.agentSession, session)));
+}
+
+/** False when the connection no longer holds the space (nothing was written). */
+export async function saveReport(db: Db, spaceId: string, session: string, report: ServiceReport): Promise<boolean> {
+  const rows = await db
+    .update(spaces)
+    .set({ services: report })
+    .where(and(eq(spaces.id, spaceId), eq(spaces.agentSession, session)))
+    .returning({ id: spaces.id });
+  return rows.length > 0;
+}
+
+/** Extends the leases of this replica's live connections; returns what each space holds now. */
+export async function renewLeases(db: Db, sessions: string[], leaseMs: number): Promise<Map<string, string | null>> {
+  if (!sessions.length) return new Map();
+  const rows = await db
+    .update(spaces)
+    .set({ agentLeaseUntil: leaseFor(leaseMs) })
+    .where(inArray(spaces.agentSession, sessions))
+    .returning({ session: spaces.agentSession, tokenHash: spaces.agentTokenHash });
+  return new Map(rows.map((r) => [r.session!, r.tokenHash]));
+}
+
+/**
+ * Agents whose lease lapsed — silent, or held by a replica that died — lose their report.
+ * Returns the spaces whose report was cleared.
+ */
+export async function dropLapsedReports(db: Db): Promise<Pick<SpaceRow, 'id' | 'ownerId'>[]> {
+  return db
+    .update(spaces)
+    .set({ services: null, agentSession: null })
+    .where(and(lt(spaces.agentLeaseUntil, sql`now()`), or(isNotNull(spaces.services), isNotNull(spaces.agentSession))))
+    .returning({ id: spaces.id, ownerId: spaces.ownerId });
+}
+
+/** Running manual spaces with no agent and no lease left: they stop (the caller transitions each). */
+export async function silentManualSpaces(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ id: spaces.id })
+    .from(spaces)
+    .innerJoin(templates, eq(templates.id, spaces.templateId))
+    .where(and(eq(templates.platform, 'MANUAL'), eq(spaces.status, 'RUNNING'), isNull(spaces.agentSession), leaseLapsed));
+  return rows.map((r) => r.id);
+}
+
+/** RUNNING → STOPPED, only if still agentless and past its lease: an agent that just came back wins. */
+export async function stopSilentManualSpace(db: Db, spaceId: string): Promise<SpaceRow | null> {
+  const [row] = await db
+    .update(spaces)
+    .set({ status: 'STOPPED', services: null, agentLeaseUntil: null, updatedAt: new Date() })
+    .where(and(eq(spaces.id, spaceId), eq(spaces.status, 'RUNNING'), isNull(spaces.agentSession), leaseLapsed))
+    .returning();
+  return row ?? null;
+}
+
+export async function platformOf(db: Db, templateId: string): Promise<'DOCKER' | 'MANUAL' | null> {
+  const [row] = await db.select({ platform: templates.platform }).from(templates).where(eq(templates.id, templateId));
+  return row?.platform ?? null;
+}
