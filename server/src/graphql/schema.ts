@@ -6,5 +6,6 @@ import './accounts.js';
 import './audit.js';
 import './templates.js';
 import './spaces.js';
+import './agents.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
