@@ -70,7 +70,7 @@ export interface SpacesHarness {
   dispose(): Promise<void>;
 }
 
-export async function startSpacesHarness(options: { config?: Partial<Config>; databaseUrl?: string } = {}): Promise<SpacesHarness> {
+export async function startSpacesHarness(options: { config?: Partial<Config>; databaseUrl?: string; host?: string } = {}): Promise<SpacesHarness> {
   const server = await startTestServer(options);
   const admin = await setupAdmin(server);
   const runtime = createDockerRuntime();
