@@ -1,0 +1,68 @@
+/**
+ * Headless Chromium (Debian's, through playwright-core) against a real Knot server, with helpers
+ * to log a browser context in and to save screenshots as test artifacts.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TEST_CHROMIUM } from '../helpers/env.js';
+import type { TestServer } from '../helpers/server.js';
+
+export const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: TEST_CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export const WIDE = { width: 1280, height: 800 };
+export const NARROW = { width: 390, height: 844 };
+
+/** A browser context holding the session cookie of `username` (logged in through the API). */
+export async function contextAs(
+  browser: Browser,
+  server: TestServer,
+  username: string,
+  password = 'correct-horse',
+  viewport = WIDE,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const session = await server.anonymous.login(username, password);
+  const [name, ...value] = session.cookie!.split('=');
+  const context = await browser.newContext({ viewport, baseURL: server.url });
+  await context.addCookies([{ name: name!, value: value.join('='), url: server.url, httpOnly: true, sameSite: 'Lax' }]);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** True when the page fits the window's width (no sideways scrolling in a narrow window). */
+export function fitsWidth(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+}
+
+/** The row of a space on the Spaces page. */
+export const spaceRow = (page: Page, name: string) => page.locator(`li.space-row[data-space="${name}"]`);
+
+/** Opens a space's menu and picks an item by its exact label. */
+export async function chooseSpaceMenuItem(page: Page, name: string, item: string): Promise<void> {
+  await spaceRow(page, name).getByRole('button', { name: `Actions for ${name}` }).click();
+  await page.getByRole('menuitem', { name: item, exact: true }).click();
+}

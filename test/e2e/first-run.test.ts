@@ -1,0 +1,71 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ensureWebBuild } from './build-web.js';
+import { launchBrowser, screenshot, WIDE } from './browser.js';
+
+/** An empty Knot asks for its first admin; after that it is login and logout. */
+describe('first run, login and logout in the browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await ensureWebBuild();
+    [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows the first-run form on an empty Knot, creates the admin and lands on an empty Spaces page', async () => {
+    const context = await browser.newContext({ viewport: WIDE, baseURL: server.url });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.waitForURL('**/setup');
+    await expect(page.getByRole('heading', { name: 'Welcome to Knot' }).isVisible()).resolves.toBe(true);
+    await screenshot(page, 'setup');
+
+    // A bad email is refused next to its field, and nothing is created.
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Email').fill('not-an-email');
+    await page.getByLabel('Password').fill('correct-horse');
+    await page.getByRole('button', { name: 'Create admin' }).click();
+    await page.locator('#email-error').waitFor();
+    expect(await page.locator('#email-error').textContent()).toMatch(/email address/i);
+    expect(page.url()).toMatch(/\/setup$/);
+
+    await page.getByLabel('Email').fill('admin@example.com');
+    await page.getByRole('button', { name: 'Create admin' }).click();
+    await page.waitForURL('**/spaces');
+    await page.getByText('No spaces yet.').waitFor();
+    await expect(page.getByRole('link', { name: 'Users' }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it('sends a visitor to the login form, refuses a wrong password and returns them where they were going', async () => {
+    const context = await browser.newContext({ viewport: WIDE, baseURL: server.url });
+    const page = await context.newPage();
+    await page.goto('/templates');
+    await page.waitForURL(/\/login\?next=%2Ftemplates$/);
+    await screenshot(page, 'login');
+
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The username or password is wrong.' }).waitFor();
+
+    await page.getByLabel('Password').fill('correct-horse');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/templates');
+    await page.getByRole('heading', { name: 'Templates' }).waitFor();
+
+    // Log out from the account menu: back to the login form, and the session is gone for real.
+    await page.getByRole('button', { name: 'admin' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+    await page.goto('/spaces');
+    await page.waitForURL(/\/login/);
+    await context.close();
+  });
+});

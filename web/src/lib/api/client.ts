@@ -1,0 +1,91 @@
+import { Client, fetchExchange, subscriptionExchange, type AnyVariables, type OperationResult } from '@urql/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { ApiError, toApiError } from './errors.js';
+import { connection } from '../state/connection.svelte.js';
+
+/**
+ * One graphql-ws connection for every subscription on the page. It retries for ever with a short,
+ * capped backoff, and graphql-ws re-sends every active subscription after it reconnects, so a
+ * server restart costs a page nothing but a moment of "Reconnecting…".
+ */
+function createSocket(): WsClient {
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+  const socket = createWsClient({
+    url,
+    lazy: true,
+    // Leaving the Spaces page and coming back should not cost a new handshake.
+    lazyCloseTimeout: 10_000,
+    keepAlive: 20_000,
+    retryAttempts: Infinity,
+    // A browser reports a refused connection as an `error` event, not a close: retry those too.
+    shouldRetry: () => true,
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 5_000) + Math.random() * 250)),
+    on: {
+      connected: (_socket, _payload, wasRetry) => connection.connected(wasRetry),
+      closed: (event) => connection.lost((event as { code?: number }).code),
+    },
+  });
+  return socket;
+}
+
+let socket: WsClient | null = null;
+function currentSocket(): WsClient {
+  socket ??= createSocket();
+  return socket;
+}
+
+/** After logout the next user must not inherit the old socket (it was authenticated by the old cookie). */
+export function resetSocket() {
+  socket?.dispose();
+  socket = null;
+  connection.reset();
+}
+
+export const urql = new Client({
+  url: '/graphql',
+  // Every view asks for fresh data; live views follow subscriptions, so a document cache would only go stale.
+  requestPolicy: 'network-only',
+  preferGetMethod: false,
+  exchanges: [
+    subscriptionExchange({
+      forwardSubscription(request) {
+        const input = { ...request, query: request.query || '' };
+        return {
+          subscribe(sink) {
+            const unsubscribe = currentSocket().subscribe(input, sink);
+            return { unsubscribe };
+          },
+        };
+      },
+    }),
+    fetchExchange,
+  ],
+});
+
+function unwrap<T>(result: OperationResult<T, AnyVariables>): T {
+  if (result.error) throw toApiError(result.error);
+  if (!result.data) throw new ApiError('Knot sent an empty answer.', 'UNKNOWN');
+  return result.data;
+}
+
+export async function query<T>(document: string, variables: AnyVariables = {}): Promise<T> {
+  return unwrap(await urql.query<T>(document, variables).toPromise());
+}
+
+export async function mutate<T>(document: string, variables: AnyVariables = {}): Promise<T> {
+  return unwrap(await urql.mutation<T>(document, variables).toPromise());
+}
+
+/** Follows a subscription; returns the function that ends it. */
+export function subscribe<T>(
+  document: string,
+  variables: AnyVariables,
+  onData: (data: T) => void,
+  onError: (error: ApiError) => void,
+): () => void {
+  const { unsubscribe } = urql.subscription<T>(document, variables).subscribe((result) => {
+    if (result.error) onError(toApiError(result.error));
+    else if (result.data) onData(result.data);
+  });
+  return unsubscribe;
+}

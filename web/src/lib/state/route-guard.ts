@@ -1,0 +1,20 @@
+/**
+ * Where a visitor must go before seeing `path`: the first-run form on an empty Knot, the login
+ * form when nobody is logged in (remembering where they were going), and away from those forms
+ * once logged in. Null: stay.
+ */
+export function redirectFor(state: { setupRequired: boolean; loggedIn: boolean }, path: string, search = ''): string | null {
+  if (state.setupRequired) return path === '/setup' ? null : '/setup';
+  if (!state.loggedIn) {
+    if (path === '/login') return null;
+    const wanted = path === '/' || path === '/setup' ? '' : `?next=${encodeURIComponent(path + search)}`;
+    return `/login${wanted}`;
+  }
+  if (path === '/' || path === '/login' || path === '/setup') return safeNext(new URLSearchParams(search).get('next'));
+  return null;
+}
+
+/** Only a local path, so a crafted link cannot send someone elsewhere after login. */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/spaces';
+}

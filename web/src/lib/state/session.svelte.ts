@@ -1,0 +1,65 @@
+import { mutate, query, resetSocket } from '../api/client.js';
+import { LOGIN, LOGOUT, SESSION, SETUP } from '../api/documents.js';
+import type { Permission, ServerInfo, User } from '../api/types.js';
+import { permissionsOf } from './permissions.js';
+
+/** Who is logged in and what they may do; loaded once per page load and after login/logout. */
+class Session {
+  #me = $state<User | null>(null);
+  #server = $state<ServerInfo | null>(null);
+  #loaded = $state(false);
+  #permissions = $derived(permissionsOf(this.#me));
+
+  get me() {
+    return this.#me;
+  }
+  get server() {
+    return this.#server;
+  }
+  get loaded() {
+    return this.#loaded;
+  }
+
+  can(permission: Permission): boolean {
+    return this.#permissions.has(permission);
+  }
+
+  /** True when any admin page is open to this user. */
+  get isAdmin(): boolean {
+    return this.can('MANAGE_USERS') || this.can('MANAGE_ROLES') || this.can('MANAGE_VARIABLES');
+  }
+
+  async load() {
+    const data = await query<{ serverInfo: ServerInfo; me: User | null }>(SESSION);
+    this.#server = data.serverInfo;
+    this.#me = data.me;
+    this.#loaded = true;
+  }
+
+  /** The profile page saves and hands back the fresh record. */
+  replaceMe(user: User) {
+    this.#me = user;
+  }
+
+  async setup(input: { username: string; email: string; password: string; timezone?: string }) {
+    await mutate(SETUP, { input });
+    await this.load();
+  }
+
+  async login(username: string, password: string) {
+    await mutate(LOGIN, { username, password });
+    resetSocket();
+    await this.load();
+  }
+
+  async logout() {
+    try {
+      await mutate(LOGOUT);
+    } finally {
+      resetSocket();
+      this.#me = null;
+    }
+  }
+}
+
+export const session = new Session();

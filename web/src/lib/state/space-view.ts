@@ -1,0 +1,70 @@
+import type { Space, SpacePort, SpaceStatus } from '../api/types.js';
+
+/** The word next to `Status`, as the guide spells it. */
+export const STATUS_LABELS: Record<SpaceStatus, string> = {
+  STOPPED: 'Stopped',
+  STARTING: 'Starting',
+  RUNNING: 'Running',
+  STOPPING: 'Stopping',
+  DELETING: 'Deleting',
+  FAILED: 'Failed',
+};
+
+export type SpaceAction = 'start' | 'stop' | 'restart' | 'edit' | 'delete' | 'ssh';
+
+export interface MenuEntry {
+  action: SpaceAction | null;
+  label: string;
+  disabled?: boolean;
+  danger?: boolean;
+}
+
+/**
+ * The space menu for the state the space is in. While an action is in flight (`pending`), or the
+ * space is between states, the menu reads "Starting"/"Stopping" in place of the action, as the
+ * guide describes. Manual spaces never offer Start: their agent starts them.
+ */
+export function spaceMenu(space: Space, pending: SpaceAction | null = null): MenuEntry[] {
+  const manual = space.template.platform === 'MANUAL';
+  const entries: MenuEntry[] = [];
+  const starting = space.status === 'STARTING' || pending === 'start' || pending === 'restart';
+  const stopping = space.status === 'STOPPING' || pending === 'stop';
+  if (space.status === 'DELETING' || pending === 'delete') return [{ action: null, label: 'Deleting', disabled: true }];
+
+  if (starting) entries.push({ action: null, label: 'Starting', disabled: true });
+  else if (stopping) entries.push({ action: null, label: 'Stopping', disabled: true });
+  else if ((space.status === 'STOPPED' || space.status === 'FAILED') && !manual) entries.push({ action: 'start', label: 'Start' });
+  else if (space.status === 'RUNNING') {
+    if (!manual) {
+      entries.push({ action: 'stop', label: 'Stop' });
+      entries.push({ action: 'restart', label: 'Restart' });
+    }
+  }
+  entries.push({ action: 'edit', label: 'Edit' });
+  if (space.status === 'RUNNING' && space.services.ssh) entries.push({ action: 'ssh', label: 'SSH Info' });
+  if ((space.status === 'STOPPED' || space.status === 'FAILED') && !pending) entries.push({ action: 'delete', label: 'Delete', danger: true });
+  return entries;
+}
+
+/** HTTP(S) ports with a URL open in the browser (solid); the rest are for `knot forward` (outlined). */
+export function splitPorts(ports: readonly SpacePort[]): { web: SpacePort[]; forward: SpacePort[] } {
+  const web = ports.filter((p) => p.protocol !== 'TCP' && !!p.url);
+  const forward = ports.filter((p) => !web.includes(p));
+  return { web, forward };
+}
+
+export function forwardPortCommand(spaceName: string, port: number): string {
+  return `knot forward port ${port} ${spaceName} ${port}`;
+}
+
+export function sshCommand(spaceName: string): string {
+  return `ssh -o ProxyCommand="knot forward ssh %n" ${spaceName}`;
+}
+
+/** Paths the Knot server proxies into a running space. */
+export const spacePaths = {
+  desktop: (id: string) => `/spaces/${id}/desktop/`,
+  codeServer: (id: string) => `/spaces/${id}/code-server/`,
+  terminal: (id: string) => `/terminal/${id}`,
+  vscode: (tunnelName: string) => `https://vscode.dev/tunnel/${encodeURIComponent(tunnelName)}`,
+};
