@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp, type App } from '../../server/src/app.js';
 import type { Config } from '../../server/src/config.js';
-import { createLogger } from '../../server/src/logger.js';
+import { createLogger, type Logger } from '../../server/src/logger.js';
 import { createTestDatabase } from './database.js';
 import { GraphQLTestClient } from './graphql.js';
 
@@ -28,6 +28,8 @@ export async function startTestServer(
     keepDatabase?: boolean;
     /** Where to listen: '0.0.0.0' lets containers reach the server (agents); the default is loopback only. */
     host?: string;
+    /** To assert on log lines (e.g. a refused connection is logged). */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const database = options.databaseUrl ? null : await createTestDatabase();
@@ -36,7 +38,7 @@ export async function startTestServer(
   const app = await createApp({
     env: {},
     config: { databaseUrl, dataDir, logLevel: 'silent', ...options.config },
-    logger: createLogger(process.env.KNOT_TEST_LOG ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.KNOT_TEST_LOG ?? 'silent'),
   });
   const url = await app.start(0, options.host ?? '127.0.0.1');
   // The port is known only now; containers reach the host's server through Docker's host-gateway name.

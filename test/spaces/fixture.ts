@@ -9,6 +9,7 @@ import { BUSYBOX_IMAGE } from '../helpers/env.js';
 import type { GraphQLTestClient, Subscription } from '../helpers/graphql.js';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import type { Config } from '../../server/src/config.js';
+import type { Logger } from '../../server/src/logger.js';
 
 export const SPACE_FIELDS = `id name shell altNames status error pullProgress updateAvailable owner { id username } template { id hash }`;
 
@@ -70,7 +71,9 @@ export interface SpacesHarness {
   dispose(): Promise<void>;
 }
 
-export async function startSpacesHarness(options: { config?: Partial<Config>; databaseUrl?: string; host?: string } = {}): Promise<SpacesHarness> {
+export async function startSpacesHarness(
+  options: { config?: Partial<Config>; databaseUrl?: string; host?: string; logger?: Logger } = {},
+): Promise<SpacesHarness> {
   const server = await startTestServer(options);
   const admin = await setupAdmin(server);
   const runtime = createDockerRuntime();

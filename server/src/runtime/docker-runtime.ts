@@ -43,7 +43,15 @@ class DockerRuntime implements Runtime {
   async ping(): Promise<void> {
     // @types/dockerode does not know that ping takes options (and so an abort signal).
     const docker = this.docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
-    await this.conn.call('ping', (signal) => docker.ping({ abortSignal: signal }), { timeoutMs: PING_TIMEOUT_MS });
+    try {
+      await this.conn.call('ping', (signal) => docker.ping({ abortSignal: signal }), { timeoutMs: PING_TIMEOUT_MS });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === undefined) throw err;
+      // Something answered, but not as an engine would (a proxy, another service on the port).
+      const detail = engineMessage(err);
+      throw this.conn.unavailable(new Error(`it answered HTTP ${status}${detail ? ` (${detail})` : ''}, not like a Docker engine`));
+    }
   }
 
   async hasImage(ref: string): Promise<boolean> {
