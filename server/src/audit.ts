@@ -10,8 +10,10 @@ export interface AuditEntry {
 }
 
 /** Written inside the mutation's transaction where there is one, so the log never claims a change that rolled back. */
-export async function recordAudit(db: Db, actor: Viewer | { id: null; name: string } | null, entry: AuditEntry) {
-  const who = actor && 'user' in actor ? { actorId: actor.user.id, actorName: actor.user.username } : { actorId: null, actorName: actor?.name ?? 'system' };
+/** `actor` is the viewer, or who acts before there is one (setup, login), or null for the server itself. */
+export async function recordAudit(db: Db, actor: Viewer | { id: string | null; name: string } | null, entry: AuditEntry) {
+  const who =
+    actor && 'user' in actor ? { actorId: actor.user.id, actorName: actor.user.username } : { actorId: actor?.id ?? null, actorName: actor?.name ?? 'system' };
   await db.insert(auditLog).values({
     ...who,
     action: entry.action,

@@ -83,7 +83,7 @@ export async function setup(deps: AccountDeps, input: NewUserInput): Promise<Use
     }
     const user = await insertUser(tx, input);
     await tx.insert(userRoles).values({ userId: user.id, roleId: ADMIN_ROLE_ID });
-    await recordAudit(tx, { id: null, name: user.username }, { action: 'setup', objectType: 'user', objectId: user.id });
+    await recordAudit(tx, { id: user.id, name: user.username }, { action: 'setup', objectType: 'user', objectId: user.id });
     return user;
   });
 }
@@ -131,6 +131,7 @@ export async function login(deps: AccountDeps, username: string, password: strin
       userId: user.id,
       expiresAt: new Date(Date.now() + SESSION_DAYS * 86_400_000),
     });
+    await recordAudit(tx, { id: user.id, name: user.username }, { action: 'login', objectType: 'user', objectId: user.id });
   });
   return { token, user };
 }
@@ -138,6 +139,7 @@ export async function login(deps: AccountDeps, username: string, password: strin
 export async function logout(deps: AccountDeps, viewer: Viewer): Promise<void> {
   if (viewer.credential.kind === 'session') {
     await deps.db.delete(sessions).where(eq(sessions.id, viewer.credential.id));
+    await recordAudit(deps.db, viewer, { action: 'logout', objectType: 'user', objectId: viewer.user.id });
     await authChanged(deps, { userId: viewer.user.id });
   }
 }
