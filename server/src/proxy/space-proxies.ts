@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Services } from '../services.js';
+import { authorize, loadSpace, logRefusal, mayReachInto, Refusal, refusals, viewerOf, type SpaceAccess } from './access.js';
+import { codeServerTarget, desktopTarget, reportOf, webPortTarget } from './offered.js';
+import { isNavigation, loginUrl, PORT_AUTH_PATH, portAuthCallback, portHostViewer, portLogin } from './port-auth.js';
+import { parsePortHost, PortHostResolver, type PortHost } from './port-hosts.js';
+import { answer, createSpaceProxy, type ProxyTarget } from './reverse-proxy.js';
+
+type Sink = ServerResponse | Duplex;
+
+/**
+ * The authenticated reverse proxies into a space: code-server, the desktop and web ports, under
+ * `/spaces/<id>/…` on Knot's own host, and web ports on `<user>--<space>--<port>.<wildcard domain>`.
+ * Every request is checked (owner, running, service offered) before a byte reaches the space.
+ */
+export function createSpaceProxies(services: Services) {
+  const proxy = createSpaceProxy(services);
+  const hosts = new PortHostResolver(services);
+
+  function refuse(req: IncomingMessage, sink: Sink, route: string, refusal: Refusal, access?: { viewer?: SpaceAccess['viewer'] | null; spaceId?: string }) {
+    logRefusal(services, req, route, refusal, access?.viewer, access?.spaceId);
+    answer(sink, refusal.status, refusal.reason);
+  }
+
+  function forward(req: IncomingMessage, sink: Sink, head: Buffer | null, target: ProxyTarget, rest: string) {
+    if (head) proxy.ws(req, sink as Duplex, head, target, rest);
+    else proxy.web(req, sink as ServerResponse, target, rest);
+  }
+
+  /** `/spaces/<id>/<kind>/<rest>` where kind is code-server, desktop or ports. */
+  async function byPath(req: IncomingMessage, sink: Sink, head: Buffer | null, parts: { spaceId: string; kind: string; rest: string }) {
+    let kind = parts.kind;
+    let rest = parts.rest;
+    let port = 0;
+    if (kind === 'ports') {
+      const match = /^\/(\d{1,5})(\/.*)?$/.exec(rest);
+      if (!match) return answer(sink, 404, 'Not found.');
+      port = Number(match[1]);
+      rest = match[2] ?? '';
+      kind = `ports/${port}`;
+    }
+    const prefix = `/spaces/${parts.spaceId}/${kind}`;
+    const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
+    // Pages under a prefix use relative links, which only resolve below it with the trailing slash.
+    if (rest === '' && !head) return answer(sink, 302, 'Moved.', { location: `${prefix}/${query}` });
+
+    const viewer = await viewerOf(services, req);
+    const access = await authorize(services, viewer, parts.spaceId);
+    const route = parts.kind;
+    if (access instanceof Refusal) return refuse(req, sink, route, access, { viewer, spaceId: parts.spaceId });
+    const report = reportOf(access, services.serviceReports);
+    const target =
+      parts.kind === 'code-server'
+        ? codeServerTarget(access, report, prefix)
+        : parts.kind === 'desktop'
+          ? desktopTarget(access, report, prefix)
+          : webPortTarget(access, report, port, prefix);
+    if (target instanceof Refusal) return refuse(req, sink, route, target, { viewer, spaceId: parts.spaceId });
+    forward(req, sink, head, target, `${rest || '/'}${query}`);
+  }
+
+  /** Any request to `<user>--<space>--<port>.<wildcard domain>`. */
+  async function byHost(req: IncomingMessage, sink: Sink, head: Buffer | null) {
+    const portHost = parsePortHost(req.headers.host, services.config.wildcardDomain)!;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === PORT_AUTH_PATH && !head) return portAuthCallback(services, req, sink as ServerResponse, portHost.host);
+
+    const viewer = await portHostViewer(services, req, portHost.host);
+    if (!viewer) {
+      if (!head && isNavigation(req)) return answer(sink, 302, 'Log in to Knot first.', { location: loginUrl(services, req, portHost.host) });
+      return refuse(req, sink, 'port-host', refusals.anonymous());
+    }
+    const spaceId = await hosts.resolve(portHost.username, portHost.spaceName);
+    if (!spaceId) return refuse(req, sink, 'port-host', refusals.notFound(), { viewer });
+    const access = await authorize(services, viewer, spaceId);
+    if (access instanceof Refusal) return refuse(req, sink, 'port-host', access, { viewer, spaceId });
+    const target = webPortTarget(access, reportOf(access, services.serviceReports), portHost.port, '');
+    if (target instanceof Refusal) return refuse(req, sink, 'port-host', target, { viewer, spaceId });
+    forward(req, sink, head, target, req.url ?? '/');
+  }
+
+  /** Knot's side of the port-host login handoff: only for the user's own spaces. */
+  function login(req: IncomingMessage, res: ServerResponse) {
+    const parse = (host: string) => parsePortHost(host, services.config.wildcardDomain)?.host ?? null;
+    const check = async (viewer: SpaceAccess['viewer'], host: string) => {
+      const portHost = parsePortHost(host, services.config.wildcardDomain) as PortHost;
+      const spaceId = await hosts.resolve(portHost.username, portHost.spaceName);
+      const found = spaceId ? await loadSpace(services, spaceId) : null;
+      return !!found && mayReachInto(viewer, found.space);
+    };
+    return portLogin(services, req, res, parse, check);
+  }
+
+  const guard = (run: () => Promise<unknown>, sink: Sink) =>
+    void run().catch((err) => {
+      services.log.error({ err }, 'space proxy failed');
+      answer(sink, 500, 'Knot could not handle this request.');
+    });
+
+  return {
+    http: (req: IncomingMessage, res: ServerResponse, parts: { spaceId: string; kind: string; rest: string }) => guard(() => byPath(req, res, null, parts), res),
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, parts: { spaceId: string; kind: string; rest: string }) => {
+      socket.on('error', () => {});
+      guard(() => byPath(req, socket, head, parts), socket);
+    },
+    hostHttp: (req: IncomingMessage, res: ServerResponse) => guard(() => byHost(req, res, null), res),
+    hostUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => {});
+      guard(() => byHost(req, socket, head), socket);
+    },
+    login: (req: IncomingMessage, res: ServerResponse) => guard(() => login(req, res), res),
+    dispose: () => hosts.dispose(),
+  };
+}
