@@ -64,11 +64,15 @@ export class Mux {
  * One stream: writes become data frames within the peer's credit (a write's callback waits for
  * credit, which is how backpressure reaches a piped producer); received data is acknowledged as
  * the reader consumes it. `end()` half-closes like TCP; `destroy()` aborts the stream on both sides.
- * It emits 'error' when the other side aborts before ending, so pipelines see a broken stream.
+ * When the other side aborts, the stream is destroyed without an 'error' event (an unheard 'error'
+ * would crash the server): 'close' comes without 'end', which `finished()`/`pipeline()` report as
+ * a premature close, and `closeReason` says why.
  */
 export class MuxStream extends Duplex {
   /** Set by the agent before end() on a shell stream: sent ahead of the end, after all output. */
   exitCode: number | null = null;
+  /** Why the other side (or a protocol violation) ended the stream, if it did not end cleanly. */
+  closeReason: string | null = null;
   private sendCredit = STREAM_WINDOW;
   private pending: { chunk: Buffer; callback: (error?: Error | null) => void } | null = null;
   /** Received and pushed to our reader, not yet acknowledged. */
@@ -122,14 +126,15 @@ export class MuxStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.gone && !(this.sentEnd && this.gotEnd)) {
-      this.mux.transport.sendControl({ t: 'close', id: this.id, message: error?.message });
+      this.mux.transport.sendControl({ t: 'close', id: this.id, message: error?.message ?? this.closeReason ?? undefined });
     }
     this.gone = true;
     this.mux.forget(this.id);
     if (this.pending) {
       const { callback: pendingCallback } = this.pending;
       this.pending = null;
-      pendingCallback(error ?? new Error('stream closed'));
+      // Not an error: the destroy itself tells the writer; an extra 'error' could go unheard and crash.
+      pendingCallback();
     }
     callback(error);
   }
@@ -145,7 +150,8 @@ export class MuxStream extends Duplex {
     if (this.gotEnd || this.destroyed) return;
     if (this.unacked + payload.length > STREAM_WINDOW) {
       // The peer ignored our window: it is broken or hostile, and we will not buffer for it.
-      this.destroy(new Error('the other side sent more than the flow-control window allows'));
+      this.closeReason = 'the other side sent more than the flow-control window allows';
+      this.destroy();
       return;
     }
     this.unacked += payload.length;
@@ -176,6 +182,7 @@ export class MuxStream extends Duplex {
       else this.once('end', () => this.destroy());
       return;
     }
-    this.destroy(new Error(message || 'the stream was closed by the other side'));
+    this.closeReason = message || 'the stream was closed by the other side';
+    this.destroy();
   }
 }
