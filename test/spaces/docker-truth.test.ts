@@ -60,6 +60,22 @@ describe('a container that dies outside Knot', () => {
     expect(await h.runtime.inspectContainer(containerOf(space.id))).toBeNull();
   });
 
+  it('replaces a leftover container holding the space name (left by a crash) when the space starts', async () => {
+    const space = await h.createSpace({ templateId, name: 'haunted' });
+    const leftover = await h.runtime.runContainer({
+      name: containerOf(space.id),
+      image: BUSYBOX_IMAGE,
+      cmd: ['sleep', '3600'],
+      labels: { 'knot.managed': 'true', 'knot.space': space.id, 'knot.test': 'leftover' },
+    });
+    const running = await h.startAndWait(space.id);
+    expect(running.status).toBe('RUNNING');
+    const container = await h.runtime.inspectContainer(containerOf(space.id));
+    expect(container!.id).not.toBe(leftover);
+    expect(container!.labels['knot.test']).toBeUndefined();
+    expect(await h.runtime.listContainers({ 'knot.space': space.id })).toHaveLength(1);
+  });
+
   it('leaves a space RUNNING when only a command inside it exits', async () => {
     const [space] = (await h.admin.client.data<{ spaces: SpaceView[] }>(`{ spaces { id name status } }`)).spaces.filter((s) => s.name === 'victim');
     expect(await h.exec(space!.id, ['sh', '-c', 'exit 0'])).toBe('');

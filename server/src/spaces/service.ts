@@ -59,6 +59,27 @@ async function requireRuntime(deps: SpaceDeps) {
   }
 }
 
+/**
+ * Runs `work` (the reads and checks before a transition) while the engine is pinged, instead of
+ * one after the other: the ping is on the path of every start and stop. The work's refusal
+ * (NOT_FOUND, a manual template…) wins over RUNTIME_UNAVAILABLE.
+ */
+async function whileCheckingRuntime<T>(deps: SpaceDeps, work: Promise<T>): Promise<T> {
+  const ping = requireRuntime(deps);
+  ping.catch(() => {}); // observed below, unless work fails first
+  const result = await work;
+  await ping;
+  return result;
+}
+
+/** The audit row and the event do not depend on each other; the event still goes out before the job starts. */
+async function recordAndPublish(deps: SpaceDeps, viewer: Viewer, action: string, space: SpaceRow, details?: Record<string, unknown>) {
+  await Promise.all([
+    recordAudit(deps.db, viewer, { action, objectType: 'space', objectId: space.id, ...(details ? { details } : {}) }),
+    publishSpace(deps.pubsub, space, 'STATUS'),
+  ]);
+}
+
 function refused(space: SpaceRow, action: string, allowed: readonly SpaceStatus[]): KnotError {
   return new KnotError(
     'INVALID_TRANSITION',
@@ -149,39 +170,39 @@ export async function updateSpace(
 }
 
 export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await getSpaceFor(deps, viewer, id);
-  const [template] = await deps.db.select().from(templates).where(eq(templates.id, space.templateId));
-  if (template?.platform === 'MANUAL') {
-    throw new KnotError('INVALID_TRANSITION', `"${space.name}" uses a manual template: it starts by itself when its agent connects.`);
-  }
-  await requireRuntime(deps);
+  const space = await whileCheckingRuntime(
+    deps,
+    (async () => {
+      const space = await getSpaceFor(deps, viewer, id);
+      const [template] = await deps.db.select({ platform: templates.platform }).from(templates).where(eq(templates.id, space.templateId));
+      if (template?.platform === 'MANUAL') {
+        throw new KnotError('INVALID_TRANSITION', `"${space.name}" uses a manual template: it starts by itself when its agent connects.`);
+      }
+      return space;
+    })(),
+  );
   const starting = await transition(deps.db, id, ['STOPPED', 'FAILED'], { status: 'STARTING', error: null, pullProgress: null });
   if (!starting) throw refused((await findSpace(deps.db, id)) ?? space, 'started', ['STOPPED', 'FAILED']);
-  await recordAudit(deps.db, viewer, { action: 'startSpace', objectType: 'space', objectId: id });
-  await publishSpace(deps.pubsub, starting, 'STATUS');
+  await recordAndPublish(deps, viewer, 'startSpace', starting);
   jobs.run((d) => runStart(d, id));
   return starting;
 }
 
 export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await getSpaceFor(deps, viewer, id);
-  await requireRuntime(deps);
+  const space = await whileCheckingRuntime(deps, getSpaceFor(deps, viewer, id));
   const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
   if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'stopped', ['RUNNING']);
-  await recordAudit(deps.db, viewer, { action: 'stopSpace', objectType: 'space', objectId: id });
-  await publishSpace(deps.pubsub, stopping, 'STATUS');
+  await recordAndPublish(deps, viewer, 'stopSpace', stopping);
   jobs.run((d) => runStop(d, id));
   return stopping;
 }
 
 /** Stop then start as one server-side job, so a client that goes away halfway does not leave it stopped. */
 export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await getSpaceFor(deps, viewer, id);
-  await requireRuntime(deps);
+  const space = await whileCheckingRuntime(deps, getSpaceFor(deps, viewer, id));
   const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
   if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'restarted', ['RUNNING']);
-  await recordAudit(deps.db, viewer, { action: 'restartSpace', objectType: 'space', objectId: id });
-  await publishSpace(deps.pubsub, stopping, 'STATUS');
+  await recordAndPublish(deps, viewer, 'restartSpace', stopping);
   jobs.run(async (d) => {
     if (await runStop(d, id, 'STARTING')) await runStart(d, id);
   });
@@ -189,8 +210,7 @@ export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Vie
 }
 
 export async function deleteSpace(deps: SpaceDeps, viewer: Viewer, id: string): Promise<void> {
-  const space = await getSpaceFor(deps, viewer, id);
-  await requireRuntime(deps);
+  const space = await whileCheckingRuntime(deps, getSpaceFor(deps, viewer, id));
   const deleting = await transition(deps.db, id, ['STOPPED', 'FAILED'], { status: 'DELETING' });
   if (!deleting) {
     const now = (await findSpace(deps.db, id)) ?? space;
@@ -200,7 +220,6 @@ export async function deleteSpace(deps: SpaceDeps, viewer: Viewer, id: string): 
       { status: now.status },
     );
   }
-  await recordAudit(deps.db, viewer, { action: 'deleteSpace', objectType: 'space', objectId: id, details: { name: space.name } });
-  await publishSpace(deps.pubsub, deleting, 'STATUS');
+  await recordAndPublish(deps, viewer, 'deleteSpace', deleting, { name: space.name });
   await runDelete(deps, id);
 }

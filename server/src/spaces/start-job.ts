@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { templates, users } from '../../../schema/db/index.js';
 import { hashToken, newToken } from '../auth/secrets.js';
-import type { ContainerSpec } from '../runtime/index.js';
+import { RuntimeError, type ContainerSpec } from '../runtime/index.js';
 import { renderJob, type JobSpec, type TemplateVars } from '../templates/index.js';
 import { variableValues } from '../templates/store.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
@@ -23,8 +23,11 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
   let running: SpaceRow | null;
   let containerId: string;
   try {
-    const [owner] = await deps.db.select().from(users).where(eq(users.id, space.ownerId));
-    const [template] = await deps.db.select().from(templates).where(eq(templates.id, space.templateId));
+    const [[owner], [template], varValues] = await Promise.all([
+      deps.db.select().from(users).where(eq(users.id, space.ownerId)),
+      deps.db.select().from(templates).where(eq(templates.id, space.templateId)),
+      variableValues(deps),
+    ]);
     if (!owner || !template) throw new Error('its owner or template no longer exists');
     const vars: TemplateVars = {
       space: { id: space.id, name: space.name },
@@ -37,11 +40,17 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
         service_password: owner.servicePassword,
       },
       server: { url: deps.config.url, agent_endpoint: deps.config.agentUrl, wildcard_domain: deps.config.wildcardDomain ?? '' },
-      var: await variableValues(deps),
+      var: varValues,
     };
     const rendered = renderJob({ job: template.job, volumes: template.volumes }, vars);
-    await ensureImage(deps, space, rendered.job.image);
-    await syncVolumes(deps, space.id, volumesOf(rendered.job, rendered.volumes));
+    // Two independent questions to the engine, asked at once: every round trip here delays RUNNING.
+    const [imagePresent, existingVolumes] = await Promise.all([
+      deps.runtime.hasImage(rendered.job.image),
+      deps.runtime.listVolumes({ [LABELS.space]: space.id }),
+    ]);
+    // Pulled before any volume is made, so an image that cannot be pulled leaves nothing behind.
+    if (!imagePresent) await pullImage(deps, space, rendered.job.image);
+    await syncVolumes(deps, space.id, volumesOf(rendered.job, rendered.volumes), existingVolumes);
 
     const agentToken = newToken('knota');
     const labels = {
@@ -51,9 +60,8 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
       [LABELS.template]: template.id,
       [LABELS.templateHash]: template.hash,
     };
-    // A leftover from a crash would make the name clash; it belongs to this space, so clear it.
-    await deps.runtime.stopAndRemoveContainer(name, { timeoutSeconds: 0 });
-    containerId = await deps.runtime.runContainer(
+    containerId = await runReplacingLeftover(
+      deps,
       containerSpec(name, rendered.job, labels, {
         KNOT_SERVER: deps.config.agentUrl,
         KNOT_SPACE_ID: space.id,
@@ -105,8 +113,22 @@ async function failStart(deps: SpaceDeps, space: SpaceRow, err: unknown) {
   if (failed) await publishSpace(deps.pubsub, failed, 'STATUS');
 }
 
-async function ensureImage(deps: SpaceDeps, space: SpaceRow, image: string) {
-  if (await deps.runtime.hasImage(image)) return;
+/**
+ * A container left by a crash holds the space's name; it belongs to this space, so it is removed
+ * and the run tried once more. Checked only on a clash, so a normal start pays nothing for it.
+ */
+async function runReplacingLeftover(deps: SpaceDeps, spec: ContainerSpec): Promise<string> {
+  try {
+    return await deps.runtime.runContainer(spec);
+  } catch (err) {
+    if (!(err instanceof RuntimeError && err.reason === 'name-conflict')) throw err;
+    deps.log.info({ container: spec.name }, 'removing a leftover container before starting the space');
+    await deps.runtime.stopAndRemoveContainer(spec.name, { timeoutSeconds: 0 });
+    return deps.runtime.runContainer(spec);
+  }
+}
+
+async function pullImage(deps: SpaceDeps, space: SpaceRow, image: string) {
   let lastWrite = 0;
   let lastPercent = -1;
   const report = async (percent: number) => {
@@ -133,11 +155,12 @@ function volumesOf(job: JobSpec, defined: string[]): string[] {
 }
 
 /** Creates the template's volumes and deletes the space's volumes the template no longer has. */
-async function syncVolumes(deps: SpaceDeps, spaceId: string, wanted: string[]) {
+async function syncVolumes(deps: SpaceDeps, spaceId: string, wanted: string[], existing: string[]) {
   const labels = { [LABELS.managed]: 'true', [LABELS.space]: spaceId };
-  const existing = await deps.runtime.listVolumes({ [LABELS.space]: spaceId });
-  for (const volume of existing) if (!wanted.includes(volume)) await deps.runtime.removeVolume(volume);
-  for (const volume of wanted) if (!existing.includes(volume)) await deps.runtime.createVolume(volume, labels);
+  await Promise.all([
+    ...existing.filter((v) => !wanted.includes(v)).map((v) => deps.runtime.removeVolume(v)),
+    ...wanted.filter((v) => !existing.includes(v)).map((v) => deps.runtime.createVolume(v, labels)),
+  ]);
 }
 
 function containerSpec(name: string, job: JobSpec, labels: Record<string, string>, agentEnv: Record<string, string>): ContainerSpec {
