@@ -46,7 +46,8 @@ export function captureLogs(): { logger: Logger; lines: Record<string, unknown>[
     },
   });
   const logger = pino({ level: 'info', base: { service: 'knot' } }, sink);
-  return { logger, lines, find: (text) => lines.find((l) => String(l.msg).includes(text)) };
+  // The latest matching line: tests look for what they just caused.
+  return { logger, lines, find: (text) => [...lines].reverse().find((l) => String(l.msg).includes(text)) };
 }
 
 /**
