@@ -3,6 +3,7 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { viewerFromHeaders } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
+import { useRequestErrorCodes } from './request-error-codes.js';
 import { schema } from './schema.js';
 
 /** Context fields a WebSocket subscription brings in place of an HTTP request. */
@@ -55,6 +56,7 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       };
     },
     plugins: [
+      useRequestErrorCodes(),
       {
         onResponse({ request, response }) {
           for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
