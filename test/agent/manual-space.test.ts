@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import type { GraphQLTestClient, Subscription } from '../helpers/graphql.js';
-import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
+import { RESTART_SPACE, START_SPACE, STOP_SPACE, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { CREATE_AGENT_TOKEN, HostAgent, WATCH_SERVICES, agentBundle, type ServicesChange } from './fixture.js';
 
 const TIMEOUT_MS = 1_500;
@@ -107,6 +107,21 @@ describe('manual spaces', () => {
     agent.signal('SIGCONT');
     await sub.next((e) => e.spaceChanged.space?.status === 'RUNNING');
     await agent.logged('disconnected (4408');
+  });
+
+  it('has no start, stop or restart: refused, and its agent is left alone', async () => {
+    const { space, environment } = await manualSpace('no-buttons');
+    const sub = await watch(space.id);
+    expect(await h.admin.client.errorCode(START_SPACE, { id: space.id })).toBe('INVALID_TRANSITION');
+    startAgent(environment);
+    await sub.next((e) => e.spaceChanged.space?.status === 'RUNNING');
+    for (const mutation of [STOP_SPACE, RESTART_SPACE]) {
+      const res = await h.admin.client.request(mutation, { id: space.id });
+      expect(res.errors?.[0]?.extensions?.code).toBe('INVALID_TRANSITION');
+      expect(res.errors?.[0]?.message).toMatch(/manual template: it cannot be (stopped|restarted) from Knot; it stops by itself when its agent disconnects/);
+    }
+    expect((await h.space(space.id)).status).toBe('RUNNING');
+    expect(h.server.app.services.agents.isConnected(space.id)).toBe(true);
   });
 
   it('stops when its agent is killed', async () => {

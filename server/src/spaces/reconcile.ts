@@ -1,9 +1,12 @@
-import { and, inArray, lt } from 'drizzle-orm';
-import { spaces } from '../../../schema/db/index.js';
+import { and, eq, inArray, lt, or } from 'drizzle-orm';
+import { spaces, templates } from '../../../schema/db/index.js';
 import type { ContainerEvent } from '../runtime/index.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
 import { runDelete, runStop } from './stop-jobs.js';
 import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
+
+/** A manual space has no container: it runs while its agent is connected (the agent gateway settles it). */
+const dockerOnly = eq(templates.platform, 'DOCKER');
 
 /**
  * Docker is the truth about containers. At boot, every space left in a transitional state by a
@@ -13,10 +16,17 @@ import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
  */
 export async function reconcileAtBoot(deps: SpaceDeps, before: Date): Promise<void> {
   const stale = await deps.db
-    .select()
+    .select({ space: spaces })
     .from(spaces)
-    .where(and(inArray(spaces.status, ['STARTING', 'STOPPING', 'DELETING', 'RUNNING']), lt(spaces.updatedAt, before)));
-  for (const space of stale) {
+    .innerJoin(templates, eq(templates.id, spaces.templateId))
+    .where(
+      and(
+        inArray(spaces.status, ['STARTING', 'STOPPING', 'DELETING', 'RUNNING']),
+        lt(spaces.updatedAt, before),
+        or(dockerOnly, inArray(spaces.status, ['STOPPING', 'DELETING'])),
+      ),
+    );
+  for (const { space } of stale) {
     try {
       await reconcileSpace(deps, space);
     } catch (err) {
@@ -27,8 +37,12 @@ export async function reconcileAtBoot(deps: SpaceDeps, before: Date): Promise<vo
 
 /** After the events stream was down: a container may have died meanwhile. Spaces in flight are left alone. */
 export async function reconcileRunning(deps: SpaceDeps): Promise<void> {
-  const running = await deps.db.select().from(spaces).where(inArray(spaces.status, ['RUNNING']));
-  for (const space of running) {
+  const running = await deps.db
+    .select({ space: spaces })
+    .from(spaces)
+    .innerJoin(templates, eq(templates.id, spaces.templateId))
+    .where(and(eq(spaces.status, 'RUNNING'), dockerOnly));
+  for (const { space } of running) {
     const container = await deps.runtime.inspectContainer(containerName(space.id));
     if (!container?.running) await markDied(deps, space.id, container?.exitCode ?? null, !!container?.oomKilled, !container);
   }

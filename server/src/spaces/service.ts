@@ -169,43 +169,58 @@ export async function updateSpace(
   return updated;
 }
 
+/**
+ * The space (owner or MANAGE_SPACES) and its template's platform in one read. Manual spaces have
+ * no start or stop: they run while their agent is connected.
+ */
+async function getDockerSpaceFor(deps: SpaceDeps, viewer: Viewer, id: string, action: 'start' | 'stop' | 'restart'): Promise<SpaceRow> {
+  const [row] = isUuid(id)
+    ? await deps.db
+        .select({ space: spaces, platform: templates.platform })
+        .from(spaces)
+        .innerJoin(templates, eq(templates.id, spaces.templateId))
+        .where(eq(spaces.id, id))
+    : [];
+  if (!row || !canManage(viewer, row.space.ownerId)) throw notFound('That space');
+  if (row.platform === 'MANUAL') {
+    const how = action === 'start' ? 'starts by itself when its agent connects' : 'stops by itself when its agent disconnects';
+    const done = { start: 'started', stop: 'stopped', restart: 'restarted' }[action];
+    throw new KnotError('INVALID_TRANSITION', `"${row.space.name}" uses a manual template: it cannot be ${done} from Knot; it ${how}.`);
+  }
+  return row.space;
+}
+
 export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await whileCheckingRuntime(
-    deps,
-    (async () => {
-      const space = await getSpaceFor(deps, viewer, id);
-      const [template] = await deps.db.select({ platform: templates.platform }).from(templates).where(eq(templates.id, space.templateId));
-      if (template?.platform === 'MANUAL') {
-        throw new KnotError('INVALID_TRANSITION', `"${space.name}" uses a manual template: it starts by itself when its agent connects.`);
-      }
-      return space;
-    })(),
-  );
+  const space = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'start'));
   const starting = await transition(deps.db, id, ['STOPPED', 'FAILED'], { status: 'STARTING', error: null, pullProgress: null });
   if (!starting) throw refused((await findSpace(deps.db, id)) ?? space, 'started', ['STOPPED', 'FAILED']);
-  await recordAndPublish(deps, viewer, 'startSpace', starting);
-  jobs.run((d) => runStart(d, id));
+  const announced = recordAndPublish(deps, viewer, 'startSpace', starting);
+  jobs.run((d) => runStart(d, id, { row: starting, announced }));
+  await announced;
   return starting;
 }
 
 export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await whileCheckingRuntime(deps, getSpaceFor(deps, viewer, id));
+  const space = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'stop'));
   const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
   if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'stopped', ['RUNNING']);
-  await recordAndPublish(deps, viewer, 'stopSpace', stopping);
-  jobs.run((d) => runStop(d, id));
+  const announced = recordAndPublish(deps, viewer, 'stopSpace', stopping);
+  jobs.run((d) => runStop(d, id, 'STOPPED', { row: stopping, announced }));
+  await announced;
   return stopping;
 }
 
 /** Stop then start as one server-side job, so a client that goes away halfway does not leave it stopped. */
 export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await whileCheckingRuntime(deps, getSpaceFor(deps, viewer, id));
+  const space = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'restart'));
   const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
   if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'restarted', ['RUNNING']);
-  await recordAndPublish(deps, viewer, 'restartSpace', stopping);
+  const announced = recordAndPublish(deps, viewer, 'restartSpace', stopping);
   jobs.run(async (d) => {
-    if (await runStop(d, id, 'STARTING')) await runStart(d, id);
+    const starting = await runStop(d, id, 'STARTING', { row: stopping, announced });
+    if (starting) await runStart(d, id, { row: starting });
   });
+  await announced;
   return stopping;
 }
 
