@@ -1,0 +1,17 @@
+import type { Space } from '../../web/src/lib/api/types.js';
+
+/** A space as the UI receives it, stopped and with no services, with `overrides` applied. */
+export function space(overrides: Partial<Space> & { id: string }): Space {
+  return {
+    name: overrides.id,
+    shell: 'bash',
+    altNames: [],
+    status: 'STOPPED',
+    error: null,
+    pullProgress: null,
+    updateAvailable: false,
+    template: { id: 't1', name: 'Busybox', platform: 'DOCKER' },
+    services: { terminal: false, codeServer: false, desktop: false, ssh: false, vscodeTunnel: null, ports: [] },
+    ...overrides,
+  };
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { SpaceStatus } from '../../web/src/lib/api/types.js';
+import { forwardPortCommand, spaceMenu, splitPorts, sshCommand, STATUS_LABELS } from '../../web/src/lib/state/space-view.js';
+import { space } from './fixtures.js';
+
+const labels = (...args: Parameters<typeof spaceMenu>) => spaceMenu(...args).map((e) => (e.disabled ? `(${e.label})` : e.label));
+
+describe('the space menu follows the guide', () => {
+  it('offers Start, Edit and Delete on a stopped space, and Start again after a failure', () => {
+    expect(labels(space({ id: 'a' }))).toEqual(['Start', 'Edit', 'Delete']);
+    expect(labels(space({ id: 'a', status: 'FAILED', error: 'exit 1' }))).toEqual(['Start', 'Edit', 'Delete']);
+  });
+
+  it('reads "Starting" while the start is on its way or the space is starting', () => {
+    expect(labels(space({ id: 'a' }), 'start')).toEqual(['(Starting)', 'Edit']);
+    expect(labels(space({ id: 'a', status: 'STARTING' }))).toEqual(['(Starting)', 'Edit']);
+  });
+
+  it('offers Stop and Restart on a running space, SSH Info only when SSH answers, and never Delete', () => {
+    const running = space({ id: 'a', status: 'RUNNING' });
+    expect(labels(running)).toEqual(['Stop', 'Restart', 'Edit']);
+    expect(labels({ ...running, services: { ...running.services, ssh: true } })).toEqual(['Stop', 'Restart', 'Edit', 'SSH Info']);
+    expect(labels(running, 'stop')).toEqual(['(Stopping)', 'Edit']);
+  });
+
+  it('never offers Start for a manual template: its agent starts it', () => {
+    const manual = space({ id: 'a', template: { id: 't', name: 'Laptop', platform: 'MANUAL' } });
+    expect(labels(manual)).toEqual(['Edit', 'Delete']);
+    expect(labels({ ...manual, status: 'RUNNING' })).toEqual(['Edit']);
+  });
+
+  it('offers nothing while a space is being deleted', () => {
+    expect(labels(space({ id: 'a', status: 'DELETING' }))).toEqual(['(Deleting)']);
+    expect(labels(space({ id: 'a' }), 'delete')).toEqual(['(Deleting)']);
+  });
+
+  it('names every status as the guide does', () => {
+    const all: SpaceStatus[] = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'DELETING', 'FAILED'];
+    expect(all.map((s) => STATUS_LABELS[s])).toEqual(['Stopped', 'Starting', 'Running', 'Stopping', 'Deleting', 'Failed']);
+  });
+});
+
+describe('ports and commands', () => {
+  it('puts web ports with a URL in the solid group and everything else (TCP, no URL yet) in the forward group', () => {
+    const { web, forward } = splitPorts([
+      { name: 'app', port: 8080, protocol: 'HTTP', url: 'https://alice--mytest--8080.knot.example.com' },
+      { name: 'db', port: 5432, protocol: 'TCP', url: null },
+      { name: 'admin', port: 8443, protocol: 'HTTPS', url: null },
+    ]);
+    expect(web.map((p) => p.port)).toEqual([8080]);
+    expect(forward.map((p) => p.port)).toEqual([5432, 8443]);
+  });
+
+  it('writes the knot forward commands', () => {
+    expect(forwardPortCommand('mytest', 5432)).toBe('knot forward port 5432 mytest 5432');
+    expect(sshCommand('mytest')).toBe('ssh -o ProxyCommand="knot forward ssh %n" mytest');
+  });
+});
