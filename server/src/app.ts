@@ -43,6 +43,8 @@ export type Feature = (services: Services, router: Router) => Promise<{ dispose?
 // The agent gateway first: it sets services.agents, which the space routes use.
 const FEATURES: Feature[] = [agentGatewayFeature, spaceRoutesFeature];
 
+const MAX_GRAPHQL_BODY = 1024 * 1024;
+
 /** Builds every part of one Knot server; nothing listens until start(). */
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const config = loadConfig(options.env ?? process.env, options.config);
@@ -85,11 +87,19 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
 
   const yoga = createGraphQL(services);
   const web = createWebHandler();
-  const graphqlSockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const graphqlSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_GRAPHQL_BODY });
   const graphqlWs = attachGraphQLWebSocket(graphqlSockets, yoga, services);
   const router = new Router()
     .route('/graphql', {
-      http: (req, res) => yoga(req, res),
+      http: (req, res) => {
+        // The same bound as a WebSocket message: no real operation comes near it, and Yoga would buffer it all.
+        if (Number(req.headers['content-length'] ?? 0) > MAX_GRAPHQL_BODY) {
+          res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+          res.end(JSON.stringify({ errors: [{ message: 'The request is too large (at most 1 MB).', extensions: { code: 'BAD_USER_INPUT' } }] }));
+          return;
+        }
+        return yoga(req, res);
+      },
       upgrade: (req, socket, head) => graphqlSockets.handleUpgrade(req, socket, head, (ws) => graphqlSockets.emit('connection', ws, req)),
     })
     .route('/healthz', {

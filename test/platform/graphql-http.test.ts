@@ -77,6 +77,13 @@ describe('GraphQL over HTTP', () => {
     expect(body.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses a body over 1 MB with 413 before reading it', async () => {
+    const res = await post(JSON.stringify({ query: `{ me { id } } # ${'x'.repeat(2 * 1024 * 1024)}` }));
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+  });
+
   it('serves GraphiQL to a browser', async () => {
     const res = await fetch(endpoint(), { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
