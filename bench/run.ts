@@ -8,6 +8,8 @@ import type { Bench, BenchResult } from './types.js';
 /** Registered benchmarks: name → loader (imported lazily so one bench's imports never slow another). */
 const BENCHES: Record<string, () => Promise<Bench>> = {
   'graphql-me': async () => (await import('./graphql-me.js')).benchGraphQLMe,
+  'space-lifecycle': async () => (await import('./space-lifecycle.js')).benchSpaceLifecycle,
+  terminal: async () => (await import('./terminal.js')).benchTerminal,
 };
 
 function format(value: number): string {
