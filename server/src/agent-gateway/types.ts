@@ -8,7 +8,13 @@ import type { Duplex } from 'node:stream';
 export interface AgentConnections {
   /** True while the space's agent is connected. */
   isConnected(spaceId: string): boolean;
-  /** A byte stream to `port` on the space's loopback, through its agent. Rejects if no agent or the port refuses. */
+  /**
+   * A byte stream to `port` on the space's loopback, through its agent. Rejects if no agent or the
+   * port refuses. Flow-controlled (a reader that stops reading holds the far producer back);
+   * `end()` half-closes. When the far side aborts (or the agent goes) the stream is destroyed
+   * without an 'error' event: 'close' without 'end', which `finished()`/`pipeline()` report as a
+   * premature close. Streams reach only agents connected to this replica.
+   */
   dial(spaceId: string, port: number): Promise<Duplex>;
   /** A login shell in a pty inside the space, through its agent. */
   openShell(spaceId: string, options: { shell: string; cols: number; rows: number }): Promise<AgentShell>;
@@ -18,7 +24,7 @@ export interface AgentShell {
   /** Bytes to and from the pty. */
   stream: Duplex;
   resize(cols: number, rows: number): void;
-  /** Resolves with the exit code when the shell ends. */
+  /** Resolves with the exit code when the shell ends; -1 when unknown (e.g. the agent went away). */
   exited: Promise<number>;
   close(): void;
 }
