@@ -72,6 +72,8 @@ export async function collectReport(config: AgentConfig, terminal: boolean): Pro
     desktop,
     ssh,
     sshPort: ssh ? config.sshPort : null,
+    ...(codeServer ? { codeServerPort: config.codeServerPort } : {}),
+    ...(desktop ? { vncHttpPort: config.vncHttpPort } : {}),
     vscodeTunnel,
     ports: config.ports.filter((_, i) => openPorts[i]).map((p) => ({ port: p.port, name: p.name, protocol: p.protocol })),
   };

@@ -52,6 +52,9 @@ export interface ServiceReport {
   /** The SSH port accepted a connection. */
   ssh: boolean;
   sshPort: number | null;
+  /** Where code-server and the VNC web server listen while they answer, for the server's proxies. */
+  codeServerPort?: number | null;
+  vncHttpPort?: number | null;
   /** Set when KNOT_VSCODE_TUNNEL names a tunnel; `connected` says whether it is up. */
   vscodeTunnel: { name: string; connected: boolean } | null;
   /** The configured ports that accepted a connection. */
@@ -103,9 +106,10 @@ const isName = (v: unknown): v is string => typeof v === 'string' && v.length <=
 /** A report as the server accepts it, or null when any field is missing or of the wrong type. */
 export function parseReport(v: unknown): ServiceReport | null {
   if (!isObject(v)) return null;
-  const { terminal, codeServer, desktop, ssh, sshPort, vscodeTunnel, ports } = v;
+  const { terminal, codeServer, desktop, ssh, sshPort, vscodeTunnel, ports, codeServerPort, vncHttpPort } = v;
   if (typeof terminal !== 'boolean' || typeof codeServer !== 'boolean' || typeof desktop !== 'boolean' || typeof ssh !== 'boolean') return null;
   if (sshPort !== null && !isPort(sshPort)) return null;
+  for (const port of [codeServerPort, vncHttpPort]) if (port !== undefined && port !== null && !isPort(port)) return null;
   if (vscodeTunnel !== null && !(isObject(vscodeTunnel) && isName(vscodeTunnel.name) && typeof vscodeTunnel.connected === 'boolean')) return null;
   if (!Array.isArray(ports) || ports.length > MAX_PORTS) return null;
   const parsed: ServiceReport['ports'] = [];
@@ -119,6 +123,8 @@ export function parseReport(v: unknown): ServiceReport | null {
     desktop,
     ssh,
     sshPort: sshPort as number | null,
+    ...(isPort(codeServerPort) ? { codeServerPort } : {}),
+    ...(isPort(vncHttpPort) ? { vncHttpPort } : {}),
     vscodeTunnel: vscodeTunnel ? { name: (vscodeTunnel as { name: string }).name, connected: (vscodeTunnel as { connected: boolean }).connected } : null,
     ports: parsed,
   };
