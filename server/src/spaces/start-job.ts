@@ -8,6 +8,16 @@ import { LABELS, containerName, type SpaceDeps } from './deps.js';
 import { markDied } from './reconcile.js';
 import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
 
+/**
+ * What the mutation that started a job hands it: the row it just wrote (no need to read it back)
+ * and the promise of its own STARTING/STOPPING event, which the job's events must follow. The job
+ * starts while that event is still being sent, so the engine work is not delayed by it.
+ */
+export interface JobHandoff {
+  row?: SpaceRow;
+  announced?: Promise<unknown>;
+}
+
 /** Pull progress is drawn as a bar: a write per whole percent, at most five a second, is plenty. */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -16,13 +26,17 @@ const PROGRESS_INTERVAL_MS = 200;
  * password is used), pulls the image if needed, creates its volumes, runs the container and
  * moves it to RUNNING. Any failure ends in FAILED with the reason and no container left behind.
  */
-export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> {
-  const space = await findSpace(deps.db, spaceId);
+export async function runStart(deps: SpaceDeps, spaceId: string, handoff: JobHandoff = {}): Promise<void> {
+  const space = handoff.row ?? (await findSpace(deps.db, spaceId));
   if (!space || space.status !== 'STARTING') return;
+  const announced = () => handoff.announced?.catch(() => {});
   const name = containerName(space.id);
   let running: SpaceRow | null;
   let containerId: string;
   try {
+    // Needs nothing from the template, so it is asked while the database answers.
+    const volumesNow = deps.runtime.listVolumes({ [LABELS.space]: space.id });
+    volumesNow.catch(() => {}); // awaited below
     const [[owner], [template], varValues] = await Promise.all([
       deps.db.select().from(users).where(eq(users.id, space.ownerId)),
       deps.db.select().from(templates).where(eq(templates.id, space.templateId)),
@@ -43,13 +57,15 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
       var: varValues,
     };
     const rendered = renderJob({ job: template.job, volumes: template.volumes }, vars);
-    // Two independent questions to the engine, asked at once: every round trip here delays RUNNING.
     const [imagePresent, existingVolumes] = await Promise.all([
       deps.runtime.hasImage(rendered.job.image),
-      deps.runtime.listVolumes({ [LABELS.space]: space.id }),
+      volumesNow,
     ]);
     // Pulled before any volume is made, so an image that cannot be pulled leaves nothing behind.
-    if (!imagePresent) await pullImage(deps, space, rendered.job.image);
+    if (!imagePresent) {
+      await announced();
+      await pullImage(deps, space, rendered.job.image);
+    }
     await syncVolumes(deps, space.id, volumesOf(rendered.job, rendered.volumes), existingVolumes);
 
     const agentToken = newToken('knota');
@@ -80,6 +96,7 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
       error: null,
     });
   } catch (err) {
+    await announced();
     await failStart(deps, space, err);
     return;
   }
@@ -88,6 +105,7 @@ export async function runStart(deps: SpaceDeps, spaceId: string): Promise<void> 
     await deps.runtime.stopAndRemoveContainer(containerId, { timeoutSeconds: 0 });
     return;
   }
+  await announced();
   await publishSpace(deps.pubsub, running, 'STATUS');
   // A container that died before RUNNING was recorded had its 'die' event ignored (the space was
   // still STARTING, Knot's own doing); look once more so it cannot stay RUNNING with nothing behind it.

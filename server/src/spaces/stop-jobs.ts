@@ -1,24 +1,31 @@
 import { eq } from 'drizzle-orm';
 import { spaces } from '../../../schema/db/index.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
-import { findSpace, publishSpace, transition } from './store.js';
+import type { JobHandoff } from './start-job.js';
+import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
 
 /** Long enough for a well-behaved process to save its work; Init: true makes most stop at once. */
 const STOP_GRACE_SECONDS = 10;
 
 /** STOPPING → container removed → STOPPED (or, for a restart, straight on to STARTING). Volumes stay. */
-export async function runStop(deps: SpaceDeps, spaceId: string, then: 'STOPPED' | 'STARTING' = 'STOPPED'): Promise<boolean> {
-  const space = await findSpace(deps.db, spaceId);
-  if (!space || space.status !== 'STOPPING') return false;
+export async function runStop(
+  deps: SpaceDeps,
+  spaceId: string,
+  then: 'STOPPED' | 'STARTING' = 'STOPPED',
+  handoff: JobHandoff = {},
+): Promise<SpaceRow | null> {
+  const space = handoff.row ?? (await findSpace(deps.db, spaceId));
+  if (!space || space.status !== 'STOPPING') return null;
   try {
     await deps.runtime.stopAndRemoveContainer(containerName(space.id), { timeoutSeconds: STOP_GRACE_SECONDS });
   } catch (err) {
+    await handoff.announced?.catch(() => {});
     const failed = await transition(deps.db, space.id, ['STOPPING'], {
       status: 'FAILED',
       error: `The space could not be stopped: ${err instanceof Error ? err.message : String(err)}`,
     });
     if (failed) await publishSpace(deps.pubsub, failed, 'STATUS');
-    return false;
+    return null;
   }
   const done = await transition(deps.db, space.id, ['STOPPING'], {
     status: then,
@@ -27,8 +34,9 @@ export async function runStop(deps: SpaceDeps, spaceId: string, then: 'STOPPED' 
     startedTemplateHash: null,
     error: null,
   });
+  await handoff.announced?.catch(() => {});
   if (done) await publishSpace(deps.pubsub, done, 'STATUS');
-  return !!done;
+  return done;
 }
 
 /** DELETING → container and every volume of the space removed → row gone. */
