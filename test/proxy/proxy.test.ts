@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { agentBundle, captureLogs, WATCH_SERVICES, type ServicesChange } from '../agent/fixture.js';
+import { createUser } from '../helpers/server.js';
+import { UPDATE_SPACE, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
+import { httpGet, proxiedJob } from './fixture.js';
+
+const DOMAIN = 'knot.test';
+
+/**
+ * Code-server, the desktop and web ports of a Docker space, reached through the real agent in
+ * the container (every byte goes over its multiplexed WebSocket), by path and by port host.
+ */
+describe('proxies into a space', () => {
+  let h: SpacesHarness;
+  let logs: ReturnType<typeof captureLogs>;
+  let spaceId: string;
+  let base: string;
+  const bearer = () => ({ authorization: `Bearer ${h.admin.token}` });
+  /** A request to a port host, sent to the test server (DNS for *.knot.test is not needed). */
+  const onHost = (host: string, path: string, headers: Record<string, string> = {}) =>
+    httpGet(`${h.server.url}${path}`, { host: `${host}.${DOMAIN}`, ...headers });
+
+  beforeAll(async () => {
+    await agentBundle();
+    logs = captureLogs();
+    h = await startSpacesHarness({ host: '0.0.0.0', config: { wildcardDomain: `*.${DOMAIN}` }, logger: logs.logger });
+    const templateId = (await h.createTemplate({ name: 'proxied', job: proxiedJob(), withCodeServer: true })).id;
+    spaceId = (await h.createSpace({ templateId, name: 'proxied' })).id;
+    base = `${h.server.url}/spaces/${spaceId}`;
+    const sub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id: spaceId });
+    await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+    await h.startAndWait(spaceId);
+    const ready = await sub.next((e) => {
+      const s = e.spaceChanged.space?.services;
+      return !!s && s.codeServer && s.desktop && s.ports.length === 2;
+    });
+    sub.close();
+    expect(ready.spaceChanged.space!.services.ports).toEqual([
+      { port: 8080, name: 'web', protocol: 'HTTP', url: `http://admin--proxied--8080.${DOMAIN}/` },
+      { port: 9000, name: 'echo', protocol: 'TCP', url: null },
+    ]);
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  describe('a web port under /spaces/<id>/ports/<port>/', () => {
+    it('answers through the agent, with the path below the prefix and without Knot credentials', async () => {
+      const res = await httpGet(`${base}/ports/8080/hello?x=1`, { ...bearer(), cookie: 'knot_session=secret; app=1' });
+      expect(res.status).toBe(200);
+      const seen = JSON.parse(res.body);
+      expect(seen.url).toBe('/hello?x=1');
+      expect(seen.headers.cookie).toBe('app=1');
+      expect(seen.headers.authorization).toBeUndefined();
+      expect(seen.headers['x-forwarded-prefix']).toBe(`/spaces/${spaceId}/ports/8080`);
+    });
+
+    it('adds the trailing slash, and keeps redirects and cookies under the prefix', async () => {
+      const bare = await httpGet(`${base}/ports/8080?a=b`, bearer());
+      expect(bare.status).toBe(302);
+      expect(bare.headers.location).toBe(`/spaces/${spaceId}/ports/8080/?a=b`);
+      const redirect = await httpGet(`${base}/ports/8080/redirect`, bearer());
+      expect(redirect.status).toBe(302);
+      expect(redirect.headers.location).toBe(`/spaces/${spaceId}/ports/8080/landed`);
+      const cookie = await httpGet(`${base}/ports/8080/set-cookie`, bearer());
+      expect(cookie.headers['set-cookie']).toEqual([`app=1; Path=/spaces/${spaceId}/ports/8080/`]);
+    });
+
+    it('passes WebSocket upgrades through', async () => {
+      const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ports/8080/live`, { headers: bearer() });
+      const message = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (data) => resolve(String(data)));
+        ws.once('error', reject);
+      });
+      expect(message).toBe('hello over websocket at /live');
+      ws.close();
+    });
+
+    it('refuses a port the agent does not offer, even when something listens on it, and says so', async () => {
+      const hidden = await httpGet(`${base}/ports/7000/`, bearer());
+      expect(hidden.status).toBe(404);
+      expect(hidden.body).toBe('"proxied" does not offer port 7000 (it offers 8080).\n');
+      expect(logs.find('refused ports')).toMatchObject({ status: 404, spaceId });
+      const tcp = await httpGet(`${base}/ports/9000/`, bearer());
+      expect(tcp.status).toBe(404);
+      expect(tcp.body).toMatch(/is a TCP port; reach it with `knot forward port <local> proxied 9000`/);
+    });
+  });
+
+  describe('a web port on <user>--<space>--<port>.<wildcard domain>', () => {
+    it('answers by the space name and, as soon as it is saved, by an additional name', async () => {
+      const byName = await onHost('admin--proxied--8080', '/page', bearer());
+      expect(byName.status).toBe(200);
+      expect(JSON.parse(byName.body)).toMatchObject({ url: '/page', headers: { host: `admin--proxied--8080.${DOMAIN}` } });
+      expect((await onHost('admin--preview--8080', '/', bearer())).status).toBe(404);
+
+      await h.admin.client.data(UPDATE_SPACE, { id: spaceId, input: { altNames: ['preview'] } });
+      const byAltName = await onHost('Admin--Preview--8080', '/alt', bearer());
+      expect(byAltName.status).toBe(200);
+      expect(JSON.parse(byAltName.body).headers.host).toBe(`Admin--Preview--8080.${DOMAIN}`);
+
+      await h.admin.client.data(UPDATE_SPACE, { id: spaceId, input: { altNames: ['other'] } });
+      expect((await onHost('admin--preview--8080', '/', bearer())).status).toBe(404);
+      expect((await onHost('admin--other--8080', '/', bearer())).status).toBe(200);
+    });
+
+    it('sends a browser without a port cookie through the Knot login handoff, and then serves it', async () => {
+      const first = await onHost('admin--proxied--8080', '/deep/page?q=1', { accept: 'text/html' });
+      expect(first.status).toBe(302);
+      const login = new URL(first.headers.location as string);
+      expect(`${login.origin}${login.pathname}`).toBe(`${h.server.app.services.config.url}/spaces/port-login`);
+      expect(login.searchParams.get('to')).toBe(`http://admin--proxied--8080.${DOMAIN}/deep/page?q=1`);
+
+      // Not logged in to Knot: to the login page, which comes back here afterwards.
+      const anonymous = await httpGet(`${h.server.url}${login.pathname}${login.search}`);
+      expect(anonymous.status).toBe(302);
+      expect(anonymous.headers.location).toBe(`/login?next=${encodeURIComponent(`${login.pathname}${login.search}`)}`);
+
+      const session = await h.server.anonymous.login('admin', 'correct-horse');
+      const handoff = await httpGet(`${h.server.url}${login.pathname}${login.search}`, { cookie: session.cookie! });
+      expect(handoff.status).toBe(302);
+      const back = new URL(handoff.headers.location as string);
+      expect(back.host).toBe(`admin--proxied--8080.${DOMAIN}`);
+      expect(back.pathname).toBe('/__knot/auth');
+
+      // The ticket is for that host only.
+      expect((await onHost('admin--other--8080', `${back.pathname}${back.search}`)).status).toBe(401);
+      const callback = await onHost('admin--proxied--8080', `${back.pathname}${back.search}`);
+      expect(callback.status).toBe(302);
+      expect(callback.headers.location).toBe('/deep/page?q=1');
+      const portCookie = (callback.headers['set-cookie'] as string[])[0]!.split(';')[0]!;
+      expect(portCookie).toMatch(/^knot_port=/);
+
+      const page = await onHost('admin--proxied--8080', '/deep/page?q=1', { cookie: `${portCookie}; app=2` });
+      expect(page.status).toBe(200);
+      expect(JSON.parse(page.body).headers.cookie).toBe('app=2');
+      // The port cookie is bound to its host.
+      expect((await onHost('admin--other--8080', '/', { cookie: portCookie })).status).toBe(401);
+      // Logging out of Knot ends it.
+      await session.request('mutation { logout }');
+      expect((await onHost('admin--proxied--8080', '/', { cookie: portCookie })).status).toBe(401);
+    });
+
+    it("gives no ticket for another user's space and no redirect to a host outside the wildcard domain", async () => {
+      const bob = await createUser(h.server, h.admin.client, 'bob');
+      const bobSession = await h.server.anonymous.login('bob', 'correct-horse');
+      const to = encodeURIComponent(`http://admin--proxied--8080.${DOMAIN}/`);
+      const refused = await httpGet(`${h.server.url}/spaces/port-login?to=${to}`, { cookie: bobSession.cookie! });
+      expect(refused.status).toBe(404);
+      const elsewhere = await httpGet(`${h.server.url}/spaces/port-login?to=${encodeURIComponent('https://evil.example.com/')}`, { cookie: bobSession.cookie! });
+      expect(elsewhere.status).toBe(400);
+      expect((await onHost('admin--proxied--8080', '/', { authorization: `Bearer ${bob.token}` })).status).toBe(404);
+      await bob.client.close();
+    });
+  });
+
+  describe('code-server and the desktop', () => {
+    it('proxies code-server under /spaces/<id>/code-server/', async () => {
+      const health = await httpGet(`${base}/code-server/healthz`, bearer());
+      expect(health).toMatchObject({ status: 200, body: 'ok' });
+      const page = JSON.parse((await httpGet(`${base}/code-server/some/file?folder=/root`, bearer())).body);
+      expect(page.url).toBe('/some/file?folder=/root');
+    });
+
+    it("proxies the desktop with the owner's service password as its credential", async () => {
+      const res = await httpGet(`${base}/desktop/`, bearer());
+      expect(res).toMatchObject({ status: 200, body: 'desktop for admin' });
+    });
+  });
+});
