@@ -10,7 +10,7 @@ import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { busyboxJob, containerOf, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, screenshot, spaceRow } from './browser.js';
+import { chooseSpaceMenuItem, contextAs, launchBrowser, screenshot, screenshotsOnFailure, spaceRow } from './browser.js';
 
 const VOLUMES = 'volumes:\n  data_${{ .space.id }}:\n';
 
@@ -37,6 +37,7 @@ describe('Managing a Space, as the guide describes it', () => {
     for (const s of left?.spaces ?? []) h.spaceIds.add(s.id);
     await h?.dispose();
   });
+  screenshotsOnFailure(() => [admin?.page, alice?.page]);
 
   it('lets a template manager write a template, showing a YAML mistake on its line', async () => {
     const { page } = admin;
