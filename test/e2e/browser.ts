@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach } from 'vitest';
 import { TEST_CHROMIUM } from '../helpers/env.js';
-import type { TestServer } from '../helpers/server.js';
+import type { GraphQLTestClient } from '../helpers/graphql.js';
 
 export const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
 
@@ -34,7 +34,7 @@ export const NARROW = { width: 390, height: 844 };
 /** A browser context holding the session cookie of `username` (logged in through the API). */
 export async function contextAs(
   browser: Browser,
-  server: TestServer,
+  server: { url: string; anonymous: GraphQLTestClient },
   username: string,
   password = 'correct-horse',
   viewport = WIDE,
