@@ -5,6 +5,7 @@ import type { Db } from '../db.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import type { EventMap, PubSub } from '../pubsub.js';
 import { loginWaitMs } from './login-throttle.js';
+import { nameTakenOnRace } from './unique.js';
 import { ADMIN_ROLE_ID } from './permissions.js';
 import { generateServicePassword, hashPassword, hashToken, newToken, verifyPassword } from './secrets.js';
 import {
@@ -69,7 +70,11 @@ async function insertUser(db: Db, input: NewUserInput): Promise<UserRow> {
   if (clash.length) {
     throw new KnotError('NAME_TAKEN', `The email ${values.email} is already used by another user.`, { field: 'email' });
   }
-  const [user] = await db.insert(users).values(values).returning();
+  const [user] = await db
+    .insert(users)
+    .values(values)
+    .returning()
+    .catch(nameTakenOnRace('username', `The username "${values.username}" or the email ${values.email} is already taken.`));
   return user!;
 }
 
@@ -138,8 +143,11 @@ export async function login(deps: AccountDeps, username: string, password: strin
 
 export async function logout(deps: AccountDeps, viewer: Viewer): Promise<void> {
   if (viewer.credential.kind === 'session') {
-    await deps.db.delete(sessions).where(eq(sessions.id, viewer.credential.id));
-    await recordAudit(deps.db, viewer, { action: 'logout', objectType: 'user', objectId: viewer.user.id });
+    const sessionId = viewer.credential.id;
+    await deps.db.transaction(async (tx) => {
+      await tx.delete(sessions).where(eq(sessions.id, sessionId));
+      await recordAudit(tx, viewer, { action: 'logout', objectType: 'user', objectId: viewer.user.id });
+    });
     await authChanged(deps, { userId: viewer.user.id });
   }
 }
@@ -150,28 +158,33 @@ export async function createApiToken(deps: AccountDeps, viewer: Viewer, name: st
     throw badInput('expiresInDays', 'A token expires after 1 to 3650 days, or never.');
   }
   const token = newToken('knot');
-  const [row] = await deps.db
-    .insert(apiTokens)
-    .values({
-      userId: viewer.user.id,
-      name: label,
-      tokenHash: hashToken(token),
-      expiresAt: expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null,
-    })
-    .returning();
-  await recordAudit(deps.db, viewer, { action: 'createApiToken', objectType: 'apiToken', objectId: row!.id, details: { name: label } });
-  return { token, row: row! };
+  const row = await deps.db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(apiTokens)
+      .values({
+        userId: viewer.user.id,
+        name: label,
+        tokenHash: hashToken(token),
+        expiresAt: expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null,
+      })
+      .returning();
+    await recordAudit(tx, viewer, { action: 'createApiToken', objectType: 'apiToken', objectId: inserted!.id, details: { name: label } });
+    return inserted!;
+  });
+  return { token, row };
 }
 
 export async function revokeApiToken(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
   if (!isUuid(id)) throw notFound('That API token');
-  const [row] = await deps.db
-    .update(apiTokens)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, viewer.user.id), isNull(apiTokens.revokedAt)))
-    .returning({ id: apiTokens.id });
-  if (!row) throw notFound('That API token');
-  await recordAudit(deps.db, viewer, { action: 'revokeApiToken', objectType: 'apiToken', objectId: id });
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, viewer.user.id), isNull(apiTokens.revokedAt)))
+      .returning({ id: apiTokens.id });
+    if (!row) throw notFound('That API token');
+    await recordAudit(tx, viewer, { action: 'revokeApiToken', objectType: 'apiToken', objectId: id });
+  });
   await authChanged(deps, { userId: viewer.user.id });
 }
 
@@ -209,16 +222,21 @@ export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: Pr
       .where(and(sql`lower(${users.email}) = lower(${changes.email})`, sql`${users.id} <> ${viewer.user.id}`));
     if (clash) throw new KnotError('NAME_TAKEN', `The email ${changes.email} is already used by another user.`, { field: 'email' });
   }
-  const [user] = await deps.db
-    .update(users)
-    .set({ ...changes, updatedAt: new Date() })
-    .where(eq(users.id, viewer.user.id))
-    .returning();
   const changed = Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k));
-  await recordAudit(deps.db, viewer, { action: 'updateProfile', objectType: 'user', objectId: viewer.user.id, details: { changed } });
+  const user = await deps.db
+    .transaction(async (tx) => {
+      const [row] = await tx
+        .update(users)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(eq(users.id, viewer.user.id))
+        .returning();
+      await recordAudit(tx, viewer, { action: 'updateProfile', objectType: 'user', objectId: viewer.user.id, details: { changed } });
+      return row!;
+    })
+    .catch(nameTakenOnRace('email', `The email ${changes.email} is already used by another user.`));
   // Cached viewers carry the user row (and its service password): refresh them everywhere.
   await authChanged(deps, { userId: viewer.user.id });
-  return user!;
+  return user;
 }
 
 export async function ensureBuiltInRoles(db: Db): Promise<void> {

@@ -4,6 +4,7 @@ import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { authChanged, type AccountDeps } from './accounts.js';
 import { isPermission } from './permissions.js';
+import { nameTakenOnRace } from './unique.js';
 import { LIMITS, checkLength, isUuid } from './validation.js';
 import type { Viewer } from './viewer.js';
 
@@ -27,11 +28,13 @@ export async function createRole(deps: AccountDeps, viewer: Viewer, input: { nam
   const name = checkLength('name', input.name, LIMITS.roleName, 'role name');
   const permissions = checkPermissions(input.permissions);
   await checkNameFree(deps, name);
-  return deps.db.transaction(async (tx) => {
-    const [row] = await tx.insert(roles).values({ name, permissions }).returning();
-    await recordAudit(tx, viewer, { action: 'createRole', objectType: 'role', objectId: row!.id, details: { name, permissions } });
-    return row!;
-  });
+  return deps.db
+    .transaction(async (tx) => {
+      const [row] = await tx.insert(roles).values({ name, permissions }).returning();
+      await recordAudit(tx, viewer, { action: 'createRole', objectType: 'role', objectId: row!.id, details: { name, permissions } });
+      return row!;
+    })
+    .catch(nameTakenOnRace('name', `A role named "${name}" already exists.`));
 }
 
 async function editableRole(deps: AccountDeps, id: string): Promise<RoleRow> {
@@ -55,11 +58,13 @@ export async function updateRole(
     await checkNameFree(deps, changes.name, id);
   }
   if (input.permissions != null) changes.permissions = checkPermissions(input.permissions);
-  const row = await deps.db.transaction(async (tx) => {
-    const [updated] = await tx.update(roles).set(changes).where(eq(roles.id, id)).returning();
-    await recordAudit(tx, viewer, { action: 'updateRole', objectType: 'role', objectId: id, details: { ...changes } });
-    return updated!;
-  });
+  const row = await deps.db
+    .transaction(async (tx) => {
+      const [updated] = await tx.update(roles).set(changes).where(eq(roles.id, id)).returning();
+      await recordAudit(tx, viewer, { action: 'updateRole', objectType: 'role', objectId: id, details: { ...changes } });
+      return updated!;
+    })
+    .catch(nameTakenOnRace('name', `A role named "${changes.name}" already exists.`));
   await authChanged(deps, {});
   return row;
 }

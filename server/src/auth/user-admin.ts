@@ -4,6 +4,7 @@ import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { authChanged, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
 import { ADMIN_ROLE_ID, type Permission } from './permissions.js';
+import { nameTakenOnRace } from './unique.js';
 import { generateServicePassword, hashPassword } from './secrets.js';
 import { checkEmail, checkPassword, checkShell, checkTimezone, isUuid } from './validation.js';
 import type { UserRow, Viewer } from './viewer.js';
@@ -69,28 +70,30 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
   }
   const roleIds = input.roleIds ? await checkRoleIds(deps, viewer, input.roleIds) : null;
 
-  const user = await deps.db.transaction(async (tx) => {
-    if (changes.email) {
-      const [clash] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(sql`lower(${users.email}) = lower(${changes.email}) and ${users.id} <> ${id}`);
-      if (clash) throw new KnotError('NAME_TAKEN', `The email ${changes.email} is already used by another user.`, { field: 'email' });
-    }
-    const [row] = await tx
-      .update(users)
-      .set({ ...changes, updatedAt: new Date() })
-      .where(eq(users.id, id))
-      .returning();
-    if (!row) throw notFound('That user');
-    if (roleIds) {
-      await tx.delete(userRoles).where(eq(userRoles.userId, id));
-      if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: id, roleId })));
-    }
-    const changed = [...Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k)), ...(roleIds ? ['roles'] : [])];
-    await recordAudit(tx, viewer, { action: 'updateUser', objectType: 'user', objectId: id, details: { changed } });
-    return row;
-  });
+  const user = await deps.db
+    .transaction(async (tx) => {
+      if (changes.email) {
+        const [clash] = await tx
+          .select({ id: users.id })
+          .from(users)
+          .where(sql`lower(${users.email}) = lower(${changes.email}) and ${users.id} <> ${id}`);
+        if (clash) throw new KnotError('NAME_TAKEN', `The email ${changes.email} is already used by another user.`, { field: 'email' });
+      }
+      const [row] = await tx
+        .update(users)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(eq(users.id, id))
+        .returning();
+      if (!row) throw notFound('That user');
+      if (roleIds) {
+        await tx.delete(userRoles).where(eq(userRoles.userId, id));
+        if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: id, roleId })));
+      }
+      const changed = [...Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k)), ...(roleIds ? ['roles'] : [])];
+      await recordAudit(tx, viewer, { action: 'updateUser', objectType: 'user', objectId: id, details: { changed } });
+      return row;
+    })
+    .catch(nameTakenOnRace('email', `The email ${changes.email} is already used by another user.`));
   await authChanged(deps, { userId: id });
   return user;
 }
