@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'graphql-me': async () => (await import('./graphql-me.js')).benchGraphQLMe,
   'space-lifecycle': async () => (await import('./space-lifecycle.js')).benchSpaceLifecycle,
   terminal: async () => (await import('./terminal.js')).benchTerminal,
+  agents: async () => (await import('./agents.js')).benchAgents,
 };
 
 function format(value: number): string {
