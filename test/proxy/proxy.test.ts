@@ -155,6 +155,68 @@ describe('proxies into a space', () => {
     });
   });
 
+  describe('who may reach in (docs/permissions.md)', () => {
+    type Outcome = { status: number } | { close: number };
+    /** Every route into a space, as each kind of client opens it; the result is what refused them. */
+    const routes: [string, (id: string, headers: Record<string, string>) => Promise<Outcome>][] = [
+      ['terminal', (id, headers) => socketOutcome(`/spaces/${id}/terminal`, headers)],
+      ['forward', (id, headers) => socketOutcome(`/spaces/${id}/forward/9000`, headers)],
+      ['code-server', async (id, headers) => ({ status: (await httpGet(`${h.server.url}/spaces/${id}/code-server/`, headers)).status })],
+      ['desktop', async (id, headers) => ({ status: (await httpGet(`${h.server.url}/spaces/${id}/desktop/`, headers)).status })],
+      ['web port by path', async (id, headers) => ({ status: (await httpGet(`${h.server.url}/spaces/${id}/ports/8080/`, headers)).status })],
+      ['web port WebSocket by path', (id, headers) => socketOutcome(`/spaces/${id}/ports/8080/live`, headers)],
+      ['web port by host', async (_id, headers) => ({ status: (await onHost('admin--proxied--8080', '/', headers)).status })],
+      ['web port WebSocket by host', (_id, headers) => socketOutcome('/live', { ...headers, host: `admin--proxied--8080.${DOMAIN}` })],
+    ];
+
+    function socketOutcome(path: string, headers: Record<string, string>): Promise<Outcome> {
+      const ws = new WebSocket(`${h.server.url.replace(/^http/, 'ws')}${path}`, { headers });
+      return new Promise((resolve) => {
+        ws.once('unexpected-response', (_req, res) => {
+          resolve({ status: res.statusCode! });
+          ws.terminate();
+        });
+        ws.once('close', (code) => resolve({ close: code }));
+        // Through: a byte comes back (the terminal's prompt, the echo port, the app's greeting).
+        ws.once('open', () => ws.send(Buffer.from('x')));
+        ws.once('message', () => {
+          resolve({ close: -1 });
+          ws.close();
+        });
+        ws.on('error', () => {});
+      });
+    }
+
+    const refusedAnonymous = (o: Outcome) => ('status' in o ? o.status === 401 : o.close === 4401);
+    const refusedAsMissing = (o: Outcome) => ('status' in o ? o.status === 404 : o.close === 4404);
+
+    it('refuses anonymous callers and bad tokens on every route', async () => {
+      for (const [name, open] of routes) {
+        expect(refusedAnonymous(await open(spaceId, {})), `${name}, anonymous`).toBe(true);
+        expect(refusedAnonymous(await open(spaceId, { authorization: 'Bearer knot_forged' })), `${name}, forged token`).toBe(true);
+      }
+    });
+
+    it('refuses another user, and a holder of MANAGE_SPACES, on every route, as if the space did not exist', async () => {
+      const role = await h.admin.client.data<{ createRole: { id: string } }>(`mutation { createRole(name: "space managers", permissions: [MANAGE_SPACES]) { id } }`);
+      const carol = await createUser(h.server, h.admin.client, 'carol', [role.createRole.id]);
+      const dave = await createUser(h.server, h.admin.client, 'dave');
+      // Carol may manage the space (she sees it, and could stop it) but not reach into it.
+      expect((await carol.client.data<{ space: { name: string } }>(`query($id: ID!) { space(id: $id) { name } }`, { id: spaceId })).space.name).toBe('proxied');
+      for (const [name, open] of routes) {
+        expect(refusedAsMissing(await open(spaceId, { authorization: `Bearer ${dave.token}` })), `${name}, another user`).toBe(true);
+        expect(refusedAsMissing(await open(spaceId, { authorization: `Bearer ${carol.token}` })), `${name}, MANAGE_SPACES`).toBe(true);
+      }
+      // The owner gets through on every one of them.
+      for (const [name, open] of routes) {
+        const outcome = await open(spaceId, bearer());
+        expect(!refusedAnonymous(outcome) && !refusedAsMissing(outcome), `${name}, owner: ${JSON.stringify(outcome)}`).toBe(true);
+      }
+      await carol.client.close();
+      await dave.client.close();
+    });
+  });
+
   describe('code-server and the desktop', () => {
     it('proxies code-server under /spaces/<id>/code-server/', async () => {
       const health = await httpGet(`${base}/code-server/healthz`, bearer());
