@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import { RawGraphQLSocket } from '../helpers/raw-socket.js';
 import { waitFor } from '../helpers/wait.js';
+import { openSql } from '../helpers/sql.js';
+import { TEST_DATABASE_URL } from '../helpers/env.js';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
 
 const CREATE_TEMPLATE = `mutation { createTemplate(input: {
@@ -65,5 +67,27 @@ describe('two replicas sharing one database', () => {
       what: 'B to refuse the revoked token',
     });
     expect(await socketOnB.closeCode(3_000)).toBe(4403);
+  });
+
+  it('keeps delivering after the database drops every connection (LISTEN reconnects)', async () => {
+    const received: string[] = [];
+    const off = b.app.services.pubsub.on('template', (e) => void received.push(e.templateId));
+    const sql = openSql(TEST_DATABASE_URL);
+    try {
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${new URL(a.databaseUrl).pathname.slice(1)}`;
+    } finally {
+      await sql.end();
+    }
+    // Events sent while B is reconnecting may be lost; once it listens again they arrive.
+    let n = 0;
+    await waitFor(
+      async () => {
+        await a.app.services.pubsub.publish('template', { templateId: `probe-${n++}` });
+        return received.length > 0;
+      },
+      { timeout: 10_000, interval: 200, what: 'an event on B after the reconnect' },
+    );
+    off();
+    expect((await onB.data<{ me: { username: string } }>(`{ me { username } }`)).me.username).toBe('admin');
   });
 });
