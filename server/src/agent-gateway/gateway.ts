@@ -90,6 +90,11 @@ export class AgentGateway implements AgentConnections, ServiceReports {
       socket.destroy();
       return;
     }
+    if (!socket.writable) {
+      // Gone while we checked: give the claim back, or the agent's next try would be a "second agent".
+      if (outcome?.ok) await releaseSpace(this.services.db, spaceId, session, 0).catch((err) => log.error({ err, spaceId }, 'could not release a claim'));
+      return;
+    }
     this.sockets.handleUpgrade(req, socket, head, (ws) => {
       if (!outcome?.ok) {
         const duplicate = outcome?.reason === 'duplicate';
