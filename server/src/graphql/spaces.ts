@@ -6,7 +6,6 @@ import {
   createSpace,
   deleteSpace,
   getSpaceFor,
-  listSpaces,
   restartSpace,
   startSpace,
   stopSpace,
@@ -14,7 +13,7 @@ import {
 } from '../spaces/service.js';
 import { liveReport, portUrl } from '../spaces/service-report.js';
 import type { SpaceRow } from '../spaces/store.js';
-import type { TemplateRow } from '../templates/store.js';
+import { isUuid, type TemplateRow } from '../templates/store.js';
 import type { UserRow } from '../auth/viewer.js';
 import { forbidden } from '../errors.js';
 import { builder } from './builder.js';
@@ -31,13 +30,6 @@ const SpaceChangeKindEnum = builder.enumType('SpaceChangeKind', {
 });
 const PortProtocolEnum = builder.enumType('PortProtocol', { values: ['HTTP', 'HTTPS', 'TCP'] as const });
 
-const templateLoader = {
-  type: TemplateRef,
-  load: async (ids: string[], ctx: Context) => {
-    const rows = await ctx.services.db.select().from(templates).where(inArray(templates.id, ids));
-    return ids.map((id) => rows.find((r) => r.id === id) ?? new Error('template not found'));
-  },
-};
 
 const VSCodeTunnelRef = builder.objectRef<{ name: string; connected: boolean }>('VSCodeTunnel').implement({
   fields: (t) => ({ name: t.exposeString('name'), connected: t.exposeBoolean('connected') }),
@@ -98,10 +90,9 @@ SpaceRef.implement({
       description: 'Running, and its template changed since it started: stop and start it to update.',
       resolve: async (s, _args, ctx) => s.status === 'RUNNING' && !!s.startedTemplateHash && s.startedTemplateHash !== (await templateOf(s, ctx)).hash,
     }),
-    template: t.loadable({
-      ...templateLoader,
-      resolve: (s) => s.templateId,
-    }),
+    // Subscriptions and lists preload it: a status change reaching 1,000 subscribers must not cost
+    // 1,000 template reads (a DataLoader batches per request, and each subscriber is its own).
+    template: t.field({ type: TemplateRef, resolve: (s, _args, ctx) => templateOf(s, ctx) }),
     owner: t.field({
       type: UserRef,
       resolve: (s, _args, ctx) => ownerOf(s, ctx),
@@ -201,7 +192,12 @@ builder.queryFields((t) => ({
     type: [SpaceRef],
     description: "Your spaces, or another user's with MANAGE_SPACES.",
     args: { userId: t.arg.id() },
-    resolve: (_root, { userId }, ctx) => listSpaces(ctx.services, requireViewer(ctx), userId == null ? null : String(userId)),
+    resolve: async (_root, { userId }, ctx) => {
+      const viewer = requireViewer(ctx);
+      const ownerId = userId == null ? viewer.user.id : String(userId);
+      if (!canManage(viewer, ownerId)) throw forbidden("view another user's spaces");
+      return isUuid(ownerId) ? loadSpaceWithParents(ctx, { ownerId }) : [];
+    },
   }),
   space: t.field({
     type: SpaceRef,

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { spaces, templates, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { can, type Viewer } from '../auth/viewer.js';
@@ -23,12 +23,6 @@ export async function getSpaceFor(deps: Pick<SpaceDeps, 'db'>, viewer: Viewer, i
   const space = isUuid(id) ? await findSpace(deps.db, id) : null;
   if (!space || !canManage(viewer, space.ownerId)) throw notFound('That space');
   return space;
-}
-
-export async function listSpaces(deps: Pick<SpaceDeps, 'db'>, viewer: Viewer, userId?: string | null): Promise<SpaceRow[]> {
-  const ownerId = userId ?? viewer.user.id;
-  if (!canManage(viewer, ownerId)) throw forbidden("view another user's spaces");
-  return deps.db.select().from(spaces).where(eq(spaces.ownerId, ownerId)).orderBy(asc(spaces.name));
 }
 
 /** Tracks the background jobs (start, stop, restart) so shutdown and tests can wait for them. */
