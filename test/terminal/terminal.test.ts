@@ -114,6 +114,16 @@ describe('web terminal on a Docker space', () => {
     expect(await processes(h, bobSpaceId)).not.toMatch(/sh -l/);
   });
 
+  it('closes a terminal when the token that opened it is revoked', async () => {
+    const login = await h.server.anonymous.login('admin', 'correct-horse');
+    const token = await login.createToken('short-lived');
+    const terminal = open(spaceId, { token });
+    expect(await terminal.run('echo before')).toBe('before\n');
+    const tokens = await login.data<{ apiTokens: { id: string; name: string }[] }>(`{ apiTokens { id name } }`);
+    await login.data(`mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: tokens.apiTokens.find((t) => t.name === 'short-lived')!.id });
+    expect(await terminal.closed).toEqual({ code: 4401, reason: 'Your login has ended.' });
+  });
+
   it('refuses a bad size, a malformed control message and a huge frame without harming the server', async () => {
     const badSize = open(spaceId, { token: h.admin.token, query: '?cols=0&rows=99999' });
     expect((await badSize.closed).code).toBe(4400);
