@@ -1,7 +1,8 @@
 /**
  * `me { id username }` over HTTP POST with a Bearer token against a real Knot server (fresh
  * Postgres database, silent logs), next to a bare graphql-yoga server answering `{ hello }`,
- * both on loopback in the same run. The load runs in a child process, one server at a time.
+ * both on loopback in the same run. The load runs in a child process, one server at a time,
+ * in alternating rounds; each figure is the median over the rounds.
  * Issue 2's target: Knot reaches at least 60% of the bare server's throughput.
  */
 import { createServer, type Server } from 'node:http';
@@ -15,6 +16,18 @@ import type { BenchResult } from './types.js';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1_500);
+/** Alternating rounds (bare, Knot, Knot, bare, …) so a load change on a shared machine hits both sides alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+
+function summarise(results: LoadResult[]) {
+  return {
+    requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
+    p50Ms: median(results.map((r) => r.p50Ms)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+  };
+}
 
 async function startBareYoga(): Promise<{ url: string; server: Server }> {
   const yoga = createYoga({
@@ -39,8 +52,9 @@ function load(url: string, query: string, expect: string, token?: string): Promi
   return loadInChildProcess(options);
 }
 
-function checkClean(what: string, result: LoadResult) {
+function checkClean(what: string, result: LoadResult): LoadResult {
   if (result.errors) throw new Error(`${what}: ${result.errors} of ${result.requests} requests failed`);
+  return result;
 }
 
 export async function benchGraphQLMe(): Promise<BenchResult[]> {
@@ -48,12 +62,19 @@ export async function benchGraphQLMe(): Promise<BenchResult[]> {
   const bare = await startBareYoga();
   try {
     const { token } = await setupAdmin(knot);
-    const bareResult = await load(bare.url, '{ hello }', '"hello":"world"');
-    checkClean('bare yoga', bareResult);
-    const knotResult = await load(`${knot.url}/graphql`, '{ me { id username } }', '"username":"admin"', token);
-    checkClean('knot', knotResult);
+    const bareRuns: LoadResult[] = [];
+    const knotRuns: LoadResult[] = [];
+    const runBare = async () => bareRuns.push(checkClean('bare yoga', await load(bare.url, '{ hello }', '"hello":"world"')));
+    const runKnot = async () =>
+      knotRuns.push(checkClean('knot', await load(`${knot.url}/graphql`, '{ me { id username } }', '"username":"admin"', token)));
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) await runBare().then(runKnot);
+      else await runKnot().then(runBare);
+    }
+    const bareResult = summarise(bareRuns);
+    const knotResult = summarise(knotRuns);
 
-    const bareName = `bare graphql-yoga { hello } (${CONNECTIONS} connections)`;
+    const bareName = `bare graphql-yoga { hello } (${CONNECTIONS} connections, median of ${ROUNDS} rounds)`;
     return [
       {
         name: `Knot \`me\` with Bearer token, ${CONNECTIONS} connections: throughput`,

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
+import { createUser, setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import { RawGraphQLSocket } from '../helpers/raw-socket.js';
 import { openSql } from '../helpers/sql.js';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
@@ -97,6 +97,24 @@ describe('GraphQL WebSocket authentication', () => {
     const socket = open({ headers: { cookie: session.cookie! } });
     await socket.acknowledged();
     await session.data(`mutation { logout }`);
+    expect(await socket.closeCode()).toBe(4403);
+  });
+
+  it('closes an open connection with 4403 when its user loses a permission, and not for unrelated changes', async () => {
+    const role = await admin.data<{ createRole: { id: string } }>(`mutation { createRole(name: "Space managers", permissions: [MANAGE_SPACES]) { id } }`);
+    const { token, userId } = await createUser(server, admin, 'carol', [role.createRole.id]);
+    const socket = open({ connectionParams: { token } });
+    await socket.acknowledged();
+    // Watching someone else's spaces is what MANAGE_SPACES allows.
+    const adminId = (await admin.data<{ me: { id: string } }>(`{ me { id } }`)).me.id;
+    socket.subscribe('theirs', `subscription($u: ID) { spacesChanged(userId: $u) { kind } }`, { u: adminId });
+
+    // A change that takes nothing away keeps the socket open.
+    await admin.data(`mutation($id: ID!) { updateUser(id: $id, input: { timezone: "Europe/Oslo" }) { id } }`, { id: userId });
+    socket.subscribe('still', ME);
+    await socket.waitFor((m) => m.id === 'still' && m.type === 'next');
+
+    await admin.data(`mutation($id: ID!) { updateUser(id: $id, input: { roleIds: [] }) { id } }`, { id: userId });
     expect(await socket.closeCode()).toBe(4403);
   });
 });

@@ -18,6 +18,11 @@ interface Extra {
   expiryTimer?: NodeJS.Timeout;
 }
 
+function lostRights(before: Viewer, after: Viewer): boolean {
+  if (before.isAdmin && !after.isAdmin) return true;
+  return [...before.permissions].some((p) => !after.isAdmin && !after.permissions.has(p));
+}
+
 /** setTimeout's limit (about 24.8 days); a later expiry is re-checked then and rescheduled. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -62,7 +67,9 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
     void authenticate(extra).then(
       (viewer) => {
         if (!live.has(extra)) return;
-        if (!viewer) extra.socket.close(4403, 'Forbidden');
+        // Open subscriptions were authorised with the old rights; if any is gone, the client must
+        // reconnect and subscribe again under the new ones.
+        if (!viewer || (extra.viewer && lostRights(extra.viewer, viewer))) extra.socket.close(4403, 'Forbidden');
         else accept(extra, viewer);
       },
       (err) => services.log.error({ err }, 'could not re-check a WebSocket credential'),
