@@ -24,7 +24,7 @@ describe('the agent in a Docker space', () => {
   beforeAll(async () => {
     await agentBundle();
     logs = captureLogs();
-    h = await startSpacesHarness({ host: '0.0.0.0', config: { agentTimeoutMs: 1_500 }, logger: logs.logger });
+    h = await startSpacesHarness({ host: '0.0.0.0', config: { agentTimeoutMs: 3_000 }, logger: logs.logger });
     templateId = (await h.createTemplate({ name: 'with agent', job: agentJob(), withCodeServer: true, withVSCodeTunnel: true })).id;
     spaceId = (await h.createSpace({ templateId, name: 'agented' })).id;
     sub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id: spaceId });

@@ -7,7 +7,7 @@ import type { GraphQLTestClient, Subscription } from '../helpers/graphql.js';
 import { RESTART_SPACE, START_SPACE, STOP_SPACE, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { CREATE_AGENT_TOKEN, HostAgent, WATCH_SERVICES, agentBundle, type ServicesChange } from './fixture.js';
 
-const TIMEOUT_MS = 1_500;
+const TIMEOUT_MS = 2_000;
 
 /**
  * A manual space is whatever machine runs its agent: here, the agent as a plain process on this

@@ -15,7 +15,7 @@ describe('the agent gateway refuses', () => {
 
   beforeAll(async () => {
     logs = captureLogs();
-    h = await startSpacesHarness({ config: { agentTimeoutMs: 1_500 }, logger: logs.logger });
+    h = await startSpacesHarness({ config: { agentTimeoutMs: 3_000 }, logger: logs.logger });
     templateId = (await h.createTemplate({ name: 'manual', platform: 'MANUAL', job: '' })).id;
   });
   afterEach(() => {

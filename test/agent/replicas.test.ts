@@ -7,7 +7,7 @@ import { waitFor } from '../helpers/wait.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { CREATE_AGENT_TOKEN, RawAgent, WATCH_SERVICES, report, type ServicesChange } from './fixture.js';
 
-const TIMEOUT_MS = 1_500;
+const TIMEOUT_MS = 3_000;
 const WEB = { port: 8080, name: 'web', protocol: 'HTTP' };
 
 /**
