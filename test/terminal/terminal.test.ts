@@ -124,6 +124,13 @@ describe('web terminal on a Docker space', () => {
     expect(await terminal.closed).toEqual({ code: 4401, reason: 'Your login has ended.' });
   });
 
+  it('refuses a terminal when the template has none', async () => {
+    const templateId = (await h.createTemplate({ name: 'no terminal', withTerminal: false })).id;
+    const id = (await h.createSpace({ templateId, name: 'headless' })).id;
+    await h.startAndWait(id);
+    expect(await open(id, { token: h.admin.token }).closed).toEqual({ code: 4404, reason: 'The template of "headless" has no terminal.' });
+  });
+
   it('refuses a bad size, a malformed control message and a huge frame without harming the server', async () => {
     const badSize = open(spaceId, { token: h.admin.token, query: '?cols=0&rows=99999' });
     expect((await badSize.closed).code).toBe(4400);

@@ -38,6 +38,10 @@ export function createTerminalRoute(services: Services) {
     let access = await authorize(services, viewer, spaceId);
     const size = sizeFrom(url);
     if (!(access instanceof Refusal) && !size) access = new Refusal(400, 'cols and rows must be whole numbers from 1 to 1000.');
+    // A VS Code tunnel is created from a terminal, so either service opens one.
+    if (!(access instanceof Refusal) && !access.template.withTerminal && !access.template.withVSCodeTunnel) {
+      access = new Refusal(404, `The template of "${access.space.name}" has no terminal.`);
+    }
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (access instanceof Refusal) {
