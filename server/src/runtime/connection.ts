@@ -1,6 +1,7 @@
 // How the runtime reaches the engine: address parsing, a connect timeout, and one wrapper
 // (`call`) that bounds every request and turns "nobody answers" into RuntimeUnavailableError.
 import http from 'node:http';
+import { inspect } from 'node:util';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { RuntimeUnavailableError, isConnectionError } from './errors.js';
@@ -40,6 +41,13 @@ class ConnectTimeoutAgent extends http.Agent {
     // No keep-alive: the engine may close idle connections, and a reused dead socket
     // would surface as a spurious "engine unreachable".
     super({ keepAlive: false });
+  }
+
+  // docker-modem runs util.inspect(options, { showHidden: true, depth: null }) on every request,
+  // debug output on or off, and the options hold this agent: without this, every engine call
+  // walks every open socket's internals (tens of milliseconds each, more with calls in flight).
+  [inspect.custom](): string {
+    return 'ConnectTimeoutAgent';
   }
 
   override createConnection(
