@@ -2,16 +2,17 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { NODE_IMAGE } from '../helpers/env.js';
 
-const SERVICES = fileURLToPath(new URL('./space/services.mjs', import.meta.url));
+const SERVICES = fileURLToPath(new URL('./space', import.meta.url));
 
 /**
- * A Docker job with real services (space/services.mjs) and the agent fetched from the server, as a
+ * A Docker job with real services (space/services.mjs, with a test-only TLS certificate) and the agent fetched from the server, as a
  * template would run it. Port 7000 answers but is not offered; the desktop expects the owner's
  * service password, rendered into the job at start.
  */
 export function proxiedJob(): string {
   const env = {
     KNOT_HTTP_PORT: '8080=web',
+    KNOT_HTTPS_PORT: '8443=secure',
     KNOT_TCP_PORT: '9000=echo',
     KNOT_CODE_SERVER_PORT: '13337',
     KNOT_VNC_HTTP_PORT: '6901',
@@ -29,7 +30,7 @@ export function proxiedJob(): string {
     '    node /tmp/knot-agent.mjs &',
     '    exec sleep 3600',
     'volumes:',
-    `  - ${SERVICES}:/srv/test/services.mjs:ro`,
+    `  - ${SERVICES}:/srv/test:ro`,
     'environment:',
     ...Object.entries(env).map(([k, v]) => `  ${k}: "${v}"`),
   ].join('\n');

@@ -47,7 +47,7 @@ describe('forwarding ports', () => {
     const sub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id: spaceId });
     await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
     await h.startAndWait(spaceId);
-    await sub.next((e) => e.spaceChanged.space?.services.ports.length === 2);
+    await sub.next((e) => e.spaceChanged.space?.services.ports.length === 3);
     sub.close();
     home = mkdtempSync(path.join(tmpdir(), 'knot-forward-home-'));
     expect((await runCli(home, ['login', h.server.url, '--token', h.admin.token])).code).toBe(0);
@@ -76,7 +76,7 @@ describe('forwarding ports', () => {
   it('refuses, before listening, a port the space does not offer or SSH it does not have', async () => {
     const hidden = await runCli(home, ['forward', 'port', '0', 'tunnels', '7000']);
     expect(hidden.code).toBe(1);
-    expect(hidden.stderr).toBe('knot: tunnels does not offer port 7000; its agent reports: 8080 (web, http), 9000 (echo, tcp).\n');
+    expect(hidden.stderr).toBe('knot: tunnels does not offer port 7000; its agent reports: 8080 (web, http), 8443 (secure, https), 9000 (echo, tcp).\n');
     const ssh = await runCli(home, ['forward', 'ssh', 'knot.tunnels']);
     expect(ssh.code).toBe(1);
     expect(ssh.stderr).toMatch(/^knot: tunnels has no SSH server answering/);

@@ -33,11 +33,12 @@ describe('proxies into a space', () => {
     await h.startAndWait(spaceId);
     const ready = await sub.next((e) => {
       const s = e.spaceChanged.space?.services;
-      return !!s && s.codeServer && s.desktop && s.ports.length === 2;
+      return !!s && s.codeServer && s.desktop && s.ports.length === 3;
     });
     sub.close();
     expect(ready.spaceChanged.space!.services.ports).toEqual([
       { port: 8080, name: 'web', protocol: 'HTTP', url: `http://admin--proxied--8080.${DOMAIN}/` },
+      { port: 8443, name: 'secure', protocol: 'HTTPS', url: `http://admin--proxied--8443.${DOMAIN}/` },
       { port: 9000, name: 'echo', protocol: 'TCP', url: null },
     ]);
   });
@@ -67,6 +68,14 @@ describe('proxies into a space', () => {
       expect(cookie.headers['set-cookie']).toEqual([`app=1; Path=/spaces/${spaceId}/ports/8080/`]);
     });
 
+    it('speaks TLS to an HTTPS port (self-signed, as dev servers are) while the browser side stays plain', async () => {
+      const res = await httpGet(`${base}/ports/8443/secure?y=2`, bearer());
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body).url).toBe('/secure?y=2');
+      const byHost = await onHost('admin--proxied--8443', '/by-host', bearer());
+      expect(JSON.parse(byHost.body).url).toBe('/by-host');
+    });
+
     it('passes WebSocket upgrades through', async () => {
       const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ports/8080/live`, { headers: bearer() });
       const message = await new Promise<string>((resolve, reject) => {
@@ -80,7 +89,7 @@ describe('proxies into a space', () => {
     it('refuses a port the agent does not offer, even when something listens on it, and says so', async () => {
       const hidden = await httpGet(`${base}/ports/7000/`, bearer());
       expect(hidden.status).toBe(404);
-      expect(hidden.body).toBe('"proxied" does not offer port 7000 (it offers 8080).\n');
+      expect(hidden.body).toBe('"proxied" does not offer port 7000 (it offers 8080, 8443).\n');
       expect(logs.find('refused ports')).toMatchObject({ status: 404, spaceId });
       const tcp = await httpGet(`${base}/ports/9000/`, bearer());
       expect(tcp.status).toBe(404);

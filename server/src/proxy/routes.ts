@@ -38,11 +38,17 @@ export const spaceRoutesFeature: Feature = (services: Services, router) => {
   const forward = createForwardRoute(services);
   const proxies = createSpaceProxies(services);
 
+  // A failure while checking (the database away) must end the socket, never the process.
+  const guarded = (socket: Duplex, work: Promise<unknown>) =>
+    void work.catch((err) => {
+      services.log.error({ err }, 'a WebSocket into a space failed');
+      socket.destroy();
+    });
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const parts = parseSpacePath(req.url);
-    if (parts?.kind === 'terminal' && parts.rest === '') return terminal.upgrade(req, socket, head, parts.spaceId);
+    if (parts?.kind === 'terminal' && parts.rest === '') return guarded(socket, terminal.upgrade(req, socket, head, parts.spaceId));
     const port = /^\/([^/]+)$/.exec(parts?.rest ?? '')?.[1];
-    if (parts?.kind === 'forward' && port) return forward.upgrade(req, socket, head, parts.spaceId, port);
+    if (parts?.kind === 'forward' && port) return guarded(socket, forward.upgrade(req, socket, head, parts.spaceId, port));
     if (parts && PROXIED.has(parts.kind)) return proxies.upgrade(req, socket, head, parts);
     answer(socket, 404, 'Not found.');
   };

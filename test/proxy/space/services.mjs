@@ -1,12 +1,15 @@
 // The software a proxy test space runs (bind-mounted read-only into knot-test/node):
 //   8080  web: answers every request with what it received as JSON; /redirect redirects; an
 //         upgrade is accepted and sent one WebSocket text frame
+//   8443  the same over TLS (tls-cert.pem: a self-signed test certificate, as dev servers use)
 //   7000  the same, but not offered by the agent (the proxy must not reach it)
 //   9000  TCP echo
 //   13337 a fake code-server: /healthz, and JSON like 8080 elsewhere
 //   6901  a fake desktop: only answers with the right Basic credential (KNOT_EXPECTED_AUTH)
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 
 function echoRequest(req, res) {
@@ -28,6 +31,9 @@ for (const port of [8080, 7000]) {
   server.on('upgrade', acceptUpgrade);
   server.listen(port, '127.0.0.1');
 }
+
+const tls = { cert: readFileSync(new URL('./tls-cert.pem', import.meta.url)), key: readFileSync(new URL('./tls-key.pem', import.meta.url)) };
+createTlsServer(tls, echoRequest).listen(8443, '127.0.0.1');
 
 createTcpServer((socket) => socket.pipe(socket).on('error', () => {})).listen(9000, '127.0.0.1');
 
