@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'space-lifecycle': async () => (await import('./space-lifecycle.js')).benchSpaceLifecycle,
   terminal: async () => (await import('./terminal.js')).benchTerminal,
   agents: async () => (await import('./agents.js')).benchAgents,
+  ui: async () => (await import('./ui.js')).benchUi,
 };
 
 function format(value: number): string {

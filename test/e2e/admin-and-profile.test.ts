@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../helpers/server.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
-import { contextAs, launchBrowser, screenshot, screenshotsOnFailure, spaceRow } from './browser.js';
+import { screenshotsOnFailure } from './failure-screenshots.js';
+import { contextAs, launchBrowser, screenshot, spaceRow } from './browser.js';
 
 describe('permissions, admin pages and My Profile in the browser', () => {
   let h: SpacesHarness;

@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterEach } from 'vitest';
 import { TEST_CHROMIUM } from '../helpers/env.js';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
 
@@ -70,12 +69,3 @@ export async function chooseSpaceMenuItem(page: Page, name: string, item: string
   await page.getByRole('menuitem', { name: item, exact: true }).click();
 }
 
-/** Saves a screenshot of each page when a test fails, named after the test: the first thing to look at. */
-export function screenshotsOnFailure(pages: () => (Page | undefined)[]): void {
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    const slug = context.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    let i = 0;
-    for (const page of pages()) if (page && !page.isClosed()) await screenshot(page, `FAILED-${slug}-${i++}`).catch(() => {});
-  });
-}

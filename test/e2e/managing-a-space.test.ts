@@ -10,7 +10,8 @@ import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { busyboxJob, containerOf, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, screenshot, screenshotsOnFailure, spaceRow } from './browser.js';
+import { screenshotsOnFailure } from './failure-screenshots.js';
+import { chooseSpaceMenuItem, contextAs, launchBrowser, screenshot, spaceRow } from './browser.js';
 
 const VOLUMES = 'volumes:\n  data_${{ .space.id }}:\n';
 

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REGISTRY } from '../helpers/env.js';
 import { busyboxJob, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
-import { chooseSpaceMenuItem, contextAs, fitsWidth, launchBrowser, NARROW, screenshot, screenshotsOnFailure, spaceRow } from './browser.js';
+import { screenshotsOnFailure } from './failure-screenshots.js';
+import { chooseSpaceMenuItem, contextAs, fitsWidth, launchBrowser, NARROW, screenshot, spaceRow } from './browser.js';
 import { pushRegistryOnlyImage } from './registry-image.js';
 
 const VOLUMES = 'volumes:\n  data_${{ .space.id }}:\n';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SpaceStatus } from '../../web/src/lib/api/types.js';
-import { forwardPortCommand, spaceMenu, splitPorts, sshCommand, STATUS_LABELS } from '../../web/src/lib/state/space-view.js';
+import { forwardPortCommand, localUrl, spaceMenu, splitPorts, sshCommand, STATUS_LABELS } from '../../web/src/lib/state/space-view.js';
 import { space } from './fixtures.js';
 
 const labels = (...args: Parameters<typeof spaceMenu>) => spaceMenu(...args).map((e) => (e.disabled ? `(${e.label})` : e.label));
@@ -49,6 +49,12 @@ describe('ports and commands', () => {
     ]);
     expect(web.map((p) => p.port)).toEqual([8080]);
     expect(forward.map((p) => p.port)).toEqual([5432, 8443]);
+  });
+
+  it("opens ports on Knot's own address from wherever the page was loaded, and wildcard URLs as they are", () => {
+    expect(localUrl('http://localhost:3000/spaces/s1/ports/8080/', 'http://localhost:3000')).toBe('/spaces/s1/ports/8080/');
+    expect(localUrl('https://alice--mytest--8080.knot.example.com/', 'https://knot.example.com')).toBe('https://alice--mytest--8080.knot.example.com/');
+    expect(localUrl('http://localhost:3000/x', null)).toBe('http://localhost:3000/x');
   });
 
   it('writes the knot forward commands', () => {

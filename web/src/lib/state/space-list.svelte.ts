@@ -47,6 +47,7 @@ export class SpaceList {
         SPACES_CHANGED,
         variables,
         (data) => {
+          if (!this.#model.size) performance.mark('knot:first-event');
           this.#model.apply(data.spacesChanged);
           this.#schedule();
         },
@@ -67,6 +68,7 @@ export class SpaceList {
     const token = this.#model.beginSync();
     try {
       const data = await query<{ spaces: Space[] }>(SPACES, { userId: this.userId });
+      performance.mark('knot:spaces-query');
       this.#model.finishSync(token, data.spaces);
       this.#flush();
     } catch (err) {
@@ -90,5 +92,6 @@ export class SpaceList {
     this.#frame = null;
     this.#timer = null;
     this.#spaces = this.#model.list();
+    performance.mark('knot:flush', { detail: this.#spaces.length });
   }
 }

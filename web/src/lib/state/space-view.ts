@@ -53,6 +53,21 @@ export function splitPorts(ports: readonly SpacePort[]): { web: SpacePort[]; for
   return { web, forward };
 }
 
+/**
+ * A port URL on Knot's own address is opened on the address this page came from instead: Knot
+ * may be reached under another name than its configured KNOT_URL (an IP, a tunnel). URLs on the
+ * wildcard domain stay as they are.
+ */
+export function localUrl(url: string, serverUrl: string | null | undefined): string {
+  if (!serverUrl) return url;
+  try {
+    const target = new URL(url);
+    return target.origin === new URL(serverUrl).origin ? target.pathname + target.search + target.hash : url;
+  } catch {
+    return url;
+  }
+}
+
 export function forwardPortCommand(spaceName: string, port: number): string {
   return `knot forward port ${port} ${spaceName} ${port}`;
 }
