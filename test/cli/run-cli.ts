@@ -15,6 +15,11 @@ function env(home: string): NodeJS.ProcessEnv {
   return { ...rest, HOME: home };
 }
 
+/** `knot <args>` with raw pipes, for a test that speaks bytes to it (ssh's ProxyCommand). */
+export function spawnCli(home: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, [LAUNCHER, ...args], { env: env(home), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
 /** Runs `knot <args>` to the end, as a user would from a shell. */
 export function runCli(home: string, args: string[], input?: string): Promise<CliResult> {
   const child = spawn(process.execPath, [LAUNCHER, ...args], { env: env(home), stdio: ['pipe', 'pipe', 'pipe'] });

@@ -9,7 +9,7 @@ const SERVICES = fileURLToPath(new URL('./space', import.meta.url));
  * template would run it. Port 7000 answers but is not offered; the desktop expects the owner's
  * service password, rendered into the job at start.
  */
-export function proxiedJob(): string {
+export function proxiedJob(extra: Record<string, string> = {}): string {
   const env = {
     KNOT_HTTP_PORT: '8080=web',
     KNOT_HTTPS_PORT: '8443=secure',
@@ -18,6 +18,7 @@ export function proxiedJob(): string {
     KNOT_VNC_HTTP_PORT: '6901',
     KNOT_REPORT_INTERVAL_MS: '300',
     KNOT_EXPECTED_AUTH: '${{ .user.username }}:${{ .user.service_password }}',
+    ...extra,
   };
   return [
     `image: ${NODE_IMAGE}`,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { agentBundle, captureLogs, WATCH_SERVICES, type ServicesChange } from '../agent/fixture.js';
-import { CliProcess, runCli } from '../cli/run-cli.js';
+import { CliProcess, runCli, spawnCli } from '../cli/run-cli.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { proxiedJob } from './fixture.js';
 
@@ -35,6 +35,7 @@ describe('forwarding ports', () => {
   let h: SpacesHarness;
   let logs: ReturnType<typeof captureLogs>;
   let spaceId: string;
+  let noSshId: string;
   let home: string;
   const processes: CliProcess[] = [];
 
@@ -42,13 +43,21 @@ describe('forwarding ports', () => {
     await agentBundle();
     logs = captureLogs();
     h = await startSpacesHarness({ host: '0.0.0.0', logger: logs.logger });
-    const templateId = (await h.createTemplate({ name: 'proxied', job: proxiedJob() })).id;
-    spaceId = (await h.createSpace({ templateId, name: 'tunnels' })).id;
-    const sub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id: spaceId });
-    await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
-    await h.startAndWait(spaceId);
-    await sub.next((e) => e.spaceChanged.space?.services.ports.length === 3);
-    sub.close();
+    // The "SSH server" is the TCP echo: enough to carry bytes the way ssh's ProxyCommand does.
+    const job = proxiedJob({ KNOT_SSH_PORT: '9000' });
+    const withSsh = (await h.createTemplate({ name: 'with ssh', job, withSSH: true })).id;
+    const withoutSsh = (await h.createTemplate({ name: 'without ssh', job, withSSH: false })).id;
+    spaceId = (await h.createSpace({ templateId: withSsh, name: 'tunnels' })).id;
+    noSshId = (await h.createSpace({ templateId: withoutSsh, name: 'nossh' })).id;
+    await Promise.all(
+      [spaceId, noSshId].map(async (id) => {
+        const sub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id });
+        await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+        await h.startAndWait(id);
+        await sub.next((e) => e.spaceChanged.space?.services.ports.length === 3 && (id !== spaceId || e.spaceChanged.space.services.ssh));
+        sub.close();
+      }),
+    );
     home = mkdtempSync(path.join(tmpdir(), 'knot-forward-home-'));
     expect((await runCli(home, ['login', h.server.url, '--token', h.admin.token])).code).toBe(0);
   });
@@ -73,19 +82,41 @@ describe('forwarding ports', () => {
     expect(await forward.stop()).toBe(0);
   });
 
+  it('carries stdin and stdout to the SSH port with `knot forward ssh` (as ssh -o ProxyCommand does), by name or as knot.<name>', async () => {
+    for (const host of ['tunnels', 'knot.tunnels']) {
+      const child = spawnCli(home, ['forward', 'ssh', host]);
+      const payload = randomBytes(256 * 1024);
+      const chunks: Buffer[] = [];
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const echoed = new Promise<Buffer>((resolve) =>
+        child.stdout!.on('data', (c: Buffer) => {
+          chunks.push(c);
+          if (Buffer.concat(chunks).length >= payload.length) resolve(Buffer.concat(chunks));
+        }),
+      );
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      child.stdin!.write(payload);
+      expect((await echoed).equals(payload), stderr).toBe(true);
+      // ssh closes its end when the session is over; the tunnel then ends cleanly.
+      child.stdin!.end();
+      expect(await exited, stderr).toBe(0);
+    }
+  });
+
   it('refuses, before listening, a port the space does not offer or SSH it does not have', async () => {
     const hidden = await runCli(home, ['forward', 'port', '0', 'tunnels', '7000']);
     expect(hidden.code).toBe(1);
     expect(hidden.stderr).toBe('knot: tunnels does not offer port 7000; its agent reports: 8080 (web, http), 8443 (secure, https), 9000 (echo, tcp).\n');
-    const ssh = await runCli(home, ['forward', 'ssh', 'knot.tunnels']);
+    const ssh = await runCli(home, ['forward', 'ssh', 'knot.nossh']);
     expect(ssh.code).toBe(1);
-    expect(ssh.stderr).toMatch(/^knot: tunnels has no SSH server answering/);
+    expect(ssh.stderr).toMatch(/^knot: nossh has no SSH server answering/);
   });
 
   it('closes the route with a reason and logs it when the port is not offered (whatever the client checked)', async () => {
-    const outcome = (target: string) =>
+    const outcome = (target: string, id = spaceId) =>
       new Promise<{ code: number; reason: string }>((resolve) => {
-        const ws = new WebSocket(`${h.server.url.replace(/^http/, 'ws')}/spaces/${spaceId}/forward/${target}`, {
+        const ws = new WebSocket(`${h.server.url.replace(/^http/, 'ws')}/spaces/${id}/forward/${target}`, {
           headers: { authorization: `Bearer ${h.admin.token}` },
         });
         ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
@@ -93,7 +124,7 @@ describe('forwarding ports', () => {
       });
     expect(await outcome('7000')).toEqual({ code: 4404, reason: '"tunnels" does not offer port 7000.' });
     expect(logs.find('refused forward')).toMatchObject({ status: 404, spaceId });
-    expect(await outcome('ssh')).toEqual({ code: 4404, reason: '"tunnels" has no SSH server answering.' });
+    expect(await outcome('ssh', noSshId)).toEqual({ code: 4404, reason: '"nossh" has no SSH server answering.' });
     expect(await outcome('70000')).toEqual({ code: 4400, reason: '"70000" is not a port number.' });
   });
 });
