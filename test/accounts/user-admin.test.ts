@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { id username roles { name } } }`;
 const UPDATE_USER = `mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id active email roles { name } } }`;
@@ -124,5 +125,26 @@ describe('managing users', () => {
     }
     expect(await admin.errorCode(CREATE_USER, newUser('ok-name', ['not-a-uuid']))).toBe('BAD_USER_INPUT');
     expect(await usernames()).toEqual(before);
+  });
+
+  it('refuses to delete a user who still has spaces (USER_HAS_SPACES), then deletes them once the spaces are gone', async () => {
+    const template = await admin.data<{ createTemplate: { id: string } }>(
+      `mutation { createTemplate(input: { name: "busybox", platform: DOCKER, job: "image: knot-test/busybox:latest\\ncommand: [sleep, '3600']" }) { id } }`,
+    );
+    const { userId } = await createUser(server, admin, 'owner');
+    const space = await admin.data<{ createSpace: { id: string } }>(
+      `mutation($t: ID!, $u: ID) { createSpace(input: { templateId: $t, name: "kept", userId: $u }) { id } }`,
+      { t: template.createTemplate.id, u: userId },
+    );
+    const refused = await admin.request(DELETE_USER, { id: userId });
+    expect(refused.errors![0]!.extensions!.code).toBe('USER_HAS_SPACES');
+    expect(refused.errors![0]!.message).toMatch(/1 space\b/);
+    expect(await usernames()).toContain('owner');
+
+    await admin.data(`mutation($id: ID!) { deleteSpace(id: $id) }`, { id: space.createSpace.id });
+    await waitFor(async () => (await admin.data<{ spaces: unknown[] }>(`query($u: ID) { spaces(userId: $u) { id } }`, { u: userId })).spaces.length === 0, {
+      what: 'the space to be deleted',
+    });
+    expect(await admin.data(DELETE_USER, { id: userId })).toEqual({ deleteUser: true });
   });
 });

@@ -1,5 +1,5 @@
-import { eq, inArray, sql } from 'drizzle-orm';
-import { roles, userRoles, users } from '../../../schema/db/index.js';
+import { count, eq, inArray, sql } from 'drizzle-orm';
+import { roles, spaces, userRoles, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { authChanged, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
@@ -105,6 +105,16 @@ export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string):
     throw new KnotError('FORBIDDEN', 'Only an admin can delete another admin.');
   }
   await deps.db.transaction(async (tx) => {
+    // Deleting the row would cascade to the spaces' rows but leave their containers and volumes
+    // running unowned; the spaces are deleted first, through their own lifecycle.
+    const [owned] = await tx.select({ n: count() }).from(spaces).where(eq(spaces.ownerId, id));
+    if (owned!.n > 0) {
+      throw new KnotError(
+        'USER_HAS_SPACES',
+        `This user still has ${owned!.n} space${owned!.n === 1 ? '' : 's'}. Delete them first, or deactivate the account instead.`,
+        { spaces: owned!.n },
+      );
+    }
     const [row] = await tx.delete(users).where(eq(users.id, id)).returning({ username: users.username });
     if (!row) throw notFound('That user');
     await recordAudit(tx, viewer, { action: 'deleteUser', objectType: 'user', objectId: id, details: { username: row.username } });
