@@ -1,9 +1,11 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { isOwnOrigin } from '../auth/origin.js';
 import { viewerFromHeaders } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
+import { useSharedSubscriptionResults } from './shared-subscription-results.js';
 import { schema } from './schema.js';
 
 /** Context fields a WebSocket subscription brings in place of an HTTP request. */
@@ -40,9 +42,11 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
         return { services, viewer: seed.socketViewer ?? null, credentialRejected: false, setCookie: () => {} };
       }
       const request = seed.request!;
+      const ownOrigin = isOwnOrigin(request.headers.get('origin'), request.headers.get('host'), services.config.url);
       const result = await viewerFromHeaders(services.viewers, {
         authorization: request.headers.get('authorization'),
-        cookie: request.headers.get('cookie'),
+        // A cookie sent by another site's page (a form post, say) is ignored: no cross-site requests in the user's name.
+        cookie: ownOrigin ? request.headers.get('cookie') : null,
       });
       return {
         services,
@@ -57,6 +61,7 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
     },
     plugins: [
       useRequestErrorCodes(),
+      useSharedSubscriptionResults(),
       {
         onResponse({ request, response }) {
           for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);

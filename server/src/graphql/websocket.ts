@@ -3,6 +3,7 @@ import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { isOwnOrigin } from '../auth/origin.js';
 import { viewerFromHeaders, type Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
@@ -43,17 +44,6 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
     return result === 'invalid' ? null : result;
   };
 
-  // Cookie-authenticated sockets must come from our own pages, or any site could ride the cookie.
-  const sameOrigin = (request: IncomingMessage) => {
-    const origin = request.headers.origin;
-    if (!origin) return true;
-    try {
-      return new URL(origin).host === request.headers.host || origin === new URL(services.config.url).origin;
-    } catch {
-      return false;
-    }
-  };
-
   const accept = (extra: Extra, viewer: Viewer) => {
     extra.viewer = viewer;
     clearTimeout(extra.expiryTimer);
@@ -88,7 +78,10 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
         const token = ctx.connectionParams?.token;
         ctx.extra.credential = {
           token: typeof token === 'string' ? token : undefined,
-          cookie: sameOrigin(ctx.extra.request) ? ctx.extra.request.headers.cookie : undefined,
+          // Cookie-authenticated sockets must come from our own pages, or any site could ride the cookie.
+          cookie: isOwnOrigin(ctx.extra.request.headers.origin, ctx.extra.request.headers.host, services.config.url)
+            ? ctx.extra.request.headers.cookie
+            : undefined,
         };
         const viewer = await authenticate(ctx.extra);
         if (!viewer) {
