@@ -113,6 +113,19 @@ describe('forwarding ports', () => {
     expect(ssh.stderr).toMatch(/^knot: nossh has no SSH server answering/);
   });
 
+  it('ends a tunnel when the token that opened it is revoked', async () => {
+    const login = await h.server.anonymous.login('admin', 'correct-horse');
+    const token = await login.createToken('tunnel');
+    const ws = new WebSocket(`${h.server.url.replace(/^http/, 'ws')}/spaces/${spaceId}/forward/9000`, { headers: { authorization: `Bearer ${token}` } });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(Buffer.from('ping'));
+    expect(String(await new Promise((resolve) => ws.once('message', resolve)))).toBe('ping');
+    const tokens = await login.data<{ apiTokens: { id: string; name: string }[] }>(`{ apiTokens { id name } }`);
+    await login.data(`mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: tokens.apiTokens.find((t) => t.name === 'tunnel')!.id });
+    expect(await closed).toEqual({ code: 4401, reason: 'Your login has ended.' });
+  });
+
   it('closes the route with a reason and logs it when the port is not offered (whatever the client checked)', async () => {
     const outcome = (target: string, id = spaceId) =>
       new Promise<{ code: number; reason: string }>((resolve) => {

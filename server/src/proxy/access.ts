@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
 import { eq } from 'drizzle-orm';
 import { spaces, templates, users } from '../../../schema/db/index.js';
 import { viewerFromHeaders, type UserRow, type Viewer } from '../auth/viewer.js';
@@ -94,4 +95,21 @@ export function logRefusal(services: Services, req: IncomingMessage, route: stri
     { route, spaceId, userId: viewer?.user.id, remote: req.socket.remoteAddress, status: refusal.status, reason: refusal.reason },
     `refused ${route}`,
   );
+}
+
+/**
+ * Closes the sockets whose credential stopped working (token revoked, session ended, user
+ * deactivated), as the GraphQL sockets do: a revoked token must not keep a shell or a tunnel open.
+ */
+export function closeOnRevocation(services: Services, live: ReadonlySet<{ ws: WebSocket; req: IncomingMessage }>): () => void {
+  return services.pubsub.on('auth', () => {
+    for (const entry of live) {
+      void viewerOf(services, entry.req).then(
+        (viewer) => {
+          if (!viewer) entry.ws.close(4401, 'Your login has ended.');
+        },
+        () => {},
+      );
+    }
+  });
 }

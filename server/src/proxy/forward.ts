@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { Services } from '../services.js';
 import { truncate } from '../terminal/route.js';
-import { authorize, logRefusal, Refusal, viewerOf } from './access.js';
+import { authorize, closeOnRevocation, logRefusal, Refusal, viewerOf } from './access.js';
 import { dialSpace } from './dial.js';
 import { forwardPort, reportOf } from './offered.js';
 
@@ -17,7 +17,8 @@ const MAX_FORWARD_FRAME = 1024 * 1024;
  */
 export function createForwardRoute(services: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FORWARD_FRAME });
-  const live = new Set<WebSocket>();
+  const live = new Set<{ ws: WebSocket; req: IncomingMessage }>();
+  const offAuth = closeOnRevocation(services, live);
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, spaceId: string, requested: string) {
     socket.on('error', () => {});
@@ -34,8 +35,9 @@ export function createForwardRoute(services: Services) {
         logRefusal(services, req, 'forward', stream, viewer, spaceId);
         return ws.close(stream.closeCode, truncate(stream.reason));
       }
-      live.add(ws);
-      ws.once('close', () => live.delete(ws));
+      const entry = { ws, req };
+      live.add(entry);
+      ws.once('close', () => live.delete(entry));
       join(ws, stream);
     });
   }
@@ -64,7 +66,8 @@ export function createForwardRoute(services: Services) {
   return {
     upgrade,
     async dispose() {
-      for (const ws of live) ws.close(1001, 'Knot is shutting down.');
+      offAuth();
+      for (const { ws } of live) ws.close(1001, 'Knot is shutting down.');
     },
   };
 }

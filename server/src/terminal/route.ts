@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { authorize, logRefusal, Refusal, viewerOf, type SpaceAccess } from '../proxy/access.js';
+import { authorize, closeOnRevocation, logRefusal, Refusal, viewerOf, type SpaceAccess } from '../proxy/access.js';
 import type { Services } from '../services.js';
 import { openAgentShell } from './agent-shell.js';
 import { DEFAULT_SIZE, parseSize, type TerminalBackend, type TerminalSize } from './backend.js';
@@ -22,14 +22,7 @@ export function createTerminalRoute(services: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TERMINAL_FRAME });
   const live = new Set<{ ws: WebSocket; req: IncomingMessage }>();
 
-  // A revoked token or ended session ends the terminals it opened, as it does GraphQL sockets.
-  const offAuth = services.pubsub.on('auth', () => {
-    for (const entry of live) {
-      void viewerOf(services, entry.req).then((viewer) => {
-        if (!viewer) entry.ws.close(4401, 'Your login has ended.');
-      });
-    }
-  });
+  const offAuth = closeOnRevocation(services, live);
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, spaceId: string) {
     socket.on('error', () => {});
@@ -116,7 +109,7 @@ function pump(ws: WebSocket, backend: TerminalBackend, services: Services) {
   backend.input.on('error', () => {});
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (isBinary) {
       if (!backend.input.write(bytes)) {
         ws.pause();
