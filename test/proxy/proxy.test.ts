@@ -86,6 +86,18 @@ describe('proxies into a space', () => {
       ws.close();
     });
 
+    it('cuts a proxied WebSocket when the token that opened it is revoked', async () => {
+      const login = await h.server.anonymous.login('admin', 'correct-horse');
+      const token = await login.createToken('app socket');
+      const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ports/8080/live`, { headers: { authorization: `Bearer ${token}` } });
+      ws.on('error', () => {});
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      await new Promise((resolve) => ws.once('message', resolve));
+      const tokens = await login.data<{ apiTokens: { id: string; name: string }[] }>(`{ apiTokens { id name } }`);
+      await login.data(`mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: tokens.apiTokens.find((t) => t.name === 'app socket')!.id });
+      await closed;
+    });
+
     it('refuses a port the agent does not offer, even when something listens on it, and says so', async () => {
       const hidden = await httpGet(`${base}/ports/7000/`, bearer());
       expect(hidden.status).toBe(404);

@@ -97,19 +97,32 @@ export function logRefusal(services: Services, req: IncomingMessage, route: stri
   );
 }
 
+/** A long-lived connection into a space, and how to tell whether its caller may still use it. */
+export interface Revocable {
+  stillAllowed(): Promise<boolean>;
+  end(): void;
+}
+
 /**
- * Closes the sockets whose credential stopped working (token revoked, session ended, user
- * deactivated), as the GraphQL sockets do: a revoked token must not keep a shell or a tunnel open.
+ * Ends the connections whose credential stopped working (token revoked, session ended, user
+ * deactivated), as the GraphQL sockets do: a revoked token must not keep a shell, a tunnel or a
+ * proxied WebSocket open.
  */
-export function closeOnRevocation(services: Services, live: ReadonlySet<{ ws: WebSocket; req: IncomingMessage }>): () => void {
+export function endOnRevocation(services: Services, live: ReadonlySet<Revocable>): () => void {
   return services.pubsub.on('auth', () => {
     for (const entry of live) {
-      void viewerOf(services, entry.req).then(
-        (viewer) => {
-          if (!viewer) entry.ws.close(4401, 'Your login has ended.');
-        },
+      void entry.stillAllowed().then(
+        (allowed) => allowed || entry.end(),
         () => {},
       );
     }
   });
+}
+
+/** A WebSocket opened with `req`'s credentials, closed with 4401 when they stop working. */
+export function revocableSocket(services: Services, ws: WebSocket, req: IncomingMessage): Revocable {
+  return {
+    stillAllowed: async () => !!(await viewerOf(services, req)),
+    end: () => ws.close(4401, 'Your login has ended.'),
+  };
 }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { Services } from '../services.js';
 import { truncate } from '../terminal/route.js';
-import { authorize, closeOnRevocation, logRefusal, Refusal, viewerOf } from './access.js';
+import { authorize, endOnRevocation, logRefusal, revocableSocket, Refusal, viewerOf, type Revocable } from './access.js';
 import { dialSpace } from './dial.js';
 import { forwardPort, reportOf } from './offered.js';
 
@@ -17,8 +17,8 @@ const MAX_FORWARD_FRAME = 1024 * 1024;
  */
 export function createForwardRoute(services: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FORWARD_FRAME });
-  const live = new Set<{ ws: WebSocket; req: IncomingMessage }>();
-  const offAuth = closeOnRevocation(services, live);
+  const live = new Set<Revocable & { ws: WebSocket }>();
+  const offAuth = endOnRevocation(services, live);
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, spaceId: string, requested: string) {
     socket.on('error', () => {});
@@ -35,7 +35,7 @@ export function createForwardRoute(services: Services) {
         logRefusal(services, req, 'forward', stream, viewer, spaceId);
         return ws.close(stream.closeCode, truncate(stream.reason));
       }
-      const entry = { ws, req };
+      const entry = { ...revocableSocket(services, ws, req), ws };
       live.add(entry);
       ws.once('close', () => live.delete(entry));
       join(ws, stream);

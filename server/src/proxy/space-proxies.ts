@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Services } from '../services.js';
-import { authorize, loadSpace, logRefusal, mayReachInto, Refusal, refusals, viewerOf, type SpaceAccess } from './access.js';
+import { authorize, endOnRevocation, loadSpace, logRefusal, mayReachInto, Refusal, refusals, viewerOf, type Revocable, type SpaceAccess } from './access.js';
 import { codeServerTarget, desktopTarget, reportOf, webPortTarget } from './offered.js';
 import { isNavigation, loginUrl, PORT_AUTH_PATH, portAuthCallback, portHostViewer, portLogin } from './port-auth.js';
 import { parsePortHost, PortHostResolver, type PortHost } from './port-hosts.js';
@@ -23,9 +23,21 @@ export function createSpaceProxies(services: Services) {
     answer(sink, refusal.status, refusal.reason);
   }
 
-  function forward(req: IncomingMessage, sink: Sink, head: Buffer | null, target: ProxyTarget, rest: string) {
-    if (head) proxy.ws(req, sink as Duplex, head, target, rest);
-    else proxy.web(req, sink as ServerResponse, target, rest);
+  const live = new Set<Revocable>();
+  const offAuth = endOnRevocation(services, live);
+
+  /**
+   * `recheck` tells, from the credentials as they came in (the proxy strips them before the
+   * request goes upstream), whether the caller may still use a long-lived proxied WebSocket.
+   */
+  function forward(req: IncomingMessage, sink: Sink, head: Buffer | null, target: ProxyTarget, rest: string, recheck: (asked: IncomingMessage) => Promise<unknown>) {
+    if (!head) return proxy.web(req, sink as ServerResponse, target, rest);
+    const asked = { headers: { ...req.headers }, socket: req.socket } as IncomingMessage;
+    const socket = sink as Duplex;
+    const entry: Revocable = { stillAllowed: async () => !!(await recheck(asked)), end: () => socket.destroy() };
+    live.add(entry);
+    socket.once('close', () => live.delete(entry));
+    proxy.ws(req, socket, head, target, rest);
   }
 
   /** `/spaces/<id>/<kind>/<rest>` where kind is code-server, desktop or ports. */
@@ -57,7 +69,7 @@ export function createSpaceProxies(services: Services) {
           ? desktopTarget(access, report, prefix)
           : webPortTarget(access, report, port, prefix);
     if (target instanceof Refusal) return refuse(req, sink, route, target, { viewer, spaceId: parts.spaceId });
-    forward(req, sink, head, target, `${rest || '/'}${query}`);
+    forward(req, sink, head, target, `${rest || '/'}${query}`, (asked) => viewerOf(services, asked));
   }
 
   /** Any request to `<user>--<space>--<port>.<wildcard domain>`. */
@@ -77,7 +89,7 @@ export function createSpaceProxies(services: Services) {
     if (access instanceof Refusal) return refuse(req, sink, 'port-host', access, { viewer, spaceId });
     const target = webPortTarget(access, reportOf(access, services.serviceReports), portHost.port, '');
     if (target instanceof Refusal) return refuse(req, sink, 'port-host', target, { viewer, spaceId });
-    forward(req, sink, head, target, req.url ?? '/');
+    forward(req, sink, head, target, req.url ?? '/', (asked) => portHostViewer(services, asked, portHost.host));
   }
 
   /** Knot's side of the port-host login handoff: only for the user's own spaces. */
@@ -110,6 +122,9 @@ export function createSpaceProxies(services: Services) {
       guard(() => byHost(req, socket, head), socket);
     },
     login: (req: IncomingMessage, res: ServerResponse) => guard(() => login(req, res), res),
-    dispose: () => hosts.dispose(),
+    dispose: () => {
+      offAuth();
+      hosts.dispose();
+    },
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { authorize, closeOnRevocation, logRefusal, Refusal, viewerOf, type SpaceAccess } from '../proxy/access.js';
+import { authorize, endOnRevocation, logRefusal, revocableSocket, Refusal, viewerOf, type Revocable, type SpaceAccess } from '../proxy/access.js';
 import type { Services } from '../services.js';
 import { openAgentShell } from './agent-shell.js';
 import { DEFAULT_SIZE, parseSize, type TerminalBackend, type TerminalSize } from './backend.js';
@@ -20,9 +20,9 @@ const LOW_WATER = 256 * 1024;
  */
 export function createTerminalRoute(services: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TERMINAL_FRAME });
-  const live = new Set<{ ws: WebSocket; req: IncomingMessage }>();
+  const live = new Set<Revocable & { ws: WebSocket }>();
 
-  const offAuth = closeOnRevocation(services, live);
+  const offAuth = endOnRevocation(services, live);
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, spaceId: string) {
     socket.on('error', () => {});
@@ -42,7 +42,7 @@ export function createTerminalRoute(services: Services) {
         ws.close(access.closeCode, truncate(access.reason));
         return;
       }
-      const entry = { ws, req };
+      const entry = { ...revocableSocket(services, ws, req), ws };
       live.add(entry);
       ws.once('close', () => live.delete(entry));
       void serve(ws, access, size!);
