@@ -17,6 +17,8 @@ export interface LoadOptions {
 }
 
 export interface LoadResult {
+  /** Requests answered during the warm-up, not in the figures but in the server's CPU time. */
+  warmupRequests: number;
   requests: number;
   errors: number;
   durationMs: number;
@@ -48,6 +50,7 @@ async function phase(options: LoadOptions, ms: number, record: boolean) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
   let errors = 0;
+  let count = 0;
   const started = performance.now();
   const deadline = started + ms;
   const loop = async () => {
@@ -59,13 +62,14 @@ async function phase(options: LoadOptions, ms: number, record: boolean) {
       } catch {
         errors++;
       }
+      count++;
       if (record) latencies.push(performance.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: options.connections }, loop));
   const elapsed = performance.now() - started;
   agent.destroy();
-  return { latencies, errors, elapsed };
+  return { latencies, errors, elapsed, count };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -74,10 +78,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  await phase(options, options.warmupMs, false);
+  const warmup = await phase(options, options.warmupMs, false);
   const { latencies, errors, elapsed } = await phase(options, options.durationMs, true);
   latencies.sort((a, b) => a - b);
   return {
+    warmupRequests: warmup.count,
     requests: latencies.length,
     errors,
     durationMs: elapsed,
