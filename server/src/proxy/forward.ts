@@ -51,6 +51,8 @@ export function createForwardRoute(services: Services) {
   }
 
   function join(ws: WebSocket, stream: Duplex) {
+    // e.g. a frame over the cap (the socket closes with 1009): worth a line, never a crash.
+    ws.on('error', (err) => services.log.info({ err: err.message }, 'forward socket error'));
     const remote = createWebSocketStream(ws);
     const end = () => {
       remote.destroy();
