@@ -9,6 +9,7 @@ import type { Bench, BenchResult } from './types.js';
 const BENCHES: Record<string, () => Promise<Bench>> = {
   'graphql-me': async () => (await import('./graphql-me.js')).benchGraphQLMe,
   'space-lifecycle': async () => (await import('./space-lifecycle.js')).benchSpaceLifecycle,
+  'space-fanout': async () => (await import('./space-fanout.js')).benchSpaceFanout,
   terminal: async () => (await import('./terminal.js')).benchTerminal,
   agents: async () => (await import('./agents.js')).benchAgents,
   ui: async () => (await import('./ui.js')).benchUi,

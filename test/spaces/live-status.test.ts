@@ -72,10 +72,12 @@ describe('live status of spaces', () => {
     const expected = ['RENAMED', 'STATUS:STARTING', 'STATUS:RUNNING', 'STATUS:STOPPING', 'STATUS:STOPPED'];
     const seen = (events: SpaceChange[]) =>
       events.filter((c) => c.kind !== 'SNAPSHOT').map((c) => (c.kind === 'STATUS' ? `STATUS:${c.space!.status}` : c.kind));
-    await ownerOne.next((e) => e.spaceChanged.space?.status === 'STOPPED');
-    await managerOne.next((e) => e.spaceChanged.space?.status === 'STOPPED');
-    await ownerAll.next((e) => e.spacesChanged.space?.status === 'STOPPED');
-    await managerAll.next((e) => e.spacesChanged.space?.status === 'STOPPED');
+    // The STATUS event of the stop: the RENAMED event before the start also shows a stopped space.
+    const stopped = (c: SpaceChange) => c.kind === 'STATUS' && c.space?.status === 'STOPPED';
+    await ownerOne.next((e) => stopped(e.spaceChanged));
+    await managerOne.next((e) => stopped(e.spaceChanged));
+    await ownerAll.next((e) => stopped(e.spacesChanged));
+    await managerAll.next((e) => stopped(e.spacesChanged));
     expect(seen(ownerOne.events.map((e) => e.spaceChanged))).toEqual(expected);
     expect(seen(managerOne.events.map((e) => e.spaceChanged))).toEqual(expected);
     expect(seen(ownerAll.events.map((e) => e.spacesChanged))).toEqual(expected);
@@ -90,6 +92,25 @@ describe('live status of spaces', () => {
     // Gina's list never carried Hank's space either.
     expect(ownerAll.events.map((e) => e.spacesChanged.spaceId).every((id) => id === ginaSpace.id)).toBe(true);
     for (const s of [ownerOne, managerOne, ownerAll, managerAll, hankAll, managerOwn]) s.close();
+  });
+
+  it('answers each subscriber its own question when many share one event', async () => {
+    const byName = `subscription($id: ID!) { spaceChanged(id: $id) { kind space { name } } }`;
+    const byAlt = `subscription($id: ID!) { spaceChanged(id: $id) { kind space { altNames owner { username } } } }`;
+    const subs = [
+      gina.client.subscribe(byName, { id: ginaSpace.id }),
+      gina.client.subscribe(byAlt, { id: ginaSpace.id }),
+      manager.client.subscribe(byName, { id: ginaSpace.id }),
+      manager.client.subscribe(byAlt, { id: ginaSpace.id }),
+    ];
+    for (const sub of subs) await sub.next();
+    await gina.client.data(UPDATE_SPACE, { id: ginaSpace.id, input: { altNames: ['shared-event'] } });
+    const [a, b, c, d] = await Promise.all(subs.map((sub) => sub.next()));
+    expect(a).toEqual({ spaceChanged: { kind: 'RENAMED', space: { name: 'ginas' } } });
+    expect(b).toEqual({ spaceChanged: { kind: 'RENAMED', space: { altNames: ['shared-event'], owner: { username: 'gina' } } } });
+    expect(c).toEqual(a);
+    expect(d).toEqual(b);
+    for (const sub of subs) sub.close();
   });
 
   it('tells spacesChanged subscribers about creation and deletion', async () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -70,6 +71,8 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
     for (const extra of live) recheck(extra);
   });
 
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => coalesceWritesPerTick(socket, request.socket));
+
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
@@ -129,4 +132,25 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
       await server.dispose();
     },
   };
+}
+
+/**
+ * A browser tab holds many subscriptions on one socket, and one event reaches them all in the same
+ * tick: their frames go out in one write rather than one system call each. The socket is corked at
+ * the first send of a tick and uncorked once the tick's promise jobs have run (setImmediate).
+ */
+function coalesceWritesPerTick(ws: WebSocket, raw: Duplex) {
+  const send = ws.send.bind(ws);
+  let corked = false;
+  ws.send = ((...args: Parameters<WebSocket['send']>) => {
+    if (!corked && !raw.destroyed) {
+      corked = true;
+      raw.cork();
+      setImmediate(() => {
+        corked = false;
+        raw.uncork();
+      });
+    }
+    return send(...args);
+  }) as WebSocket['send'];
 }
