@@ -116,6 +116,14 @@ describe('templates through the API', () => {
     expect(res.errors![0]!.extensions!.code).toBe('NAME_TAKEN');
   });
 
+  it('gives one of several racing creates of one template name the name, the others NAME_TAKEN', async () => {
+    const results = await Promise.all(
+      ['Raced', 'raced', 'RACED'].map((name) => h.admin.client.request(CREATE_TEMPLATE, { input: { name, job: busyboxJob() } })),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    for (const r of results.filter((r) => r.errors)) expect(r.errors![0]!.extensions!.code).toBe('NAME_TAKEN');
+  });
+
   it('changes the hash with the job, the volumes and the service flags, not with the description', async () => {
     const t = await h.createTemplate({ name: 'Hashed' });
     const hashAfter = async (input: Record<string, unknown>) =>

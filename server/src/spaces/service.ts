@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { spaces, templates, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { can, type Viewer } from '../auth/viewer.js';
+import { isUniqueViolation } from '../auth/unique.js';
 import { checkShell } from '../auth/validation.js';
 import { KnotError, forbidden, notFound } from '../errors.js';
 import { RuntimeUnavailableError } from '../runtime/index.js';
@@ -128,9 +129,7 @@ export async function createSpace(deps: SpaceDeps, viewer: Viewer, input: Create
     return row!;
   }).catch((err) => {
     // Two creates racing for one name: the unique index decides, and the loser hears why.
-    if (String((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '23505') {
-      throw nameTaken({ wanted: names.name, owner: names.name });
-    }
+    if (isUniqueViolation(err)) throw nameTaken({ wanted: names.name, owner: names.name });
     throw err;
   });
   await publishSpace(deps.pubsub, space, 'CREATED');
@@ -230,5 +229,9 @@ export async function deleteSpace(deps: SpaceDeps, viewer: Viewer, id: string): 
     );
   }
   await recordAndPublish(deps, viewer, 'deleteSpace', deleting, { name: space.name });
-  await runDelete(deps, id);
+  await runDelete(deps, id).catch((err) => {
+    // The space is FAILED with the reason by now; the caller hears it too, rather than a masked error.
+    if (err instanceof RuntimeUnavailableError) throw new KnotError('RUNTIME_UNAVAILABLE', `${err.message}. The space was not deleted.`);
+    throw err;
+  });
 }

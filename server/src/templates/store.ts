@@ -1,6 +1,7 @@
 import { and, count, eq, sql } from 'drizzle-orm';
 import { spaces, templates, variables } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
+import { nameTakenOnRace } from '../auth/unique.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { CryptoBox } from '../crypto-box.js';
 import type { Db } from '../db.js';
@@ -92,11 +93,13 @@ export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: 
     active: input.active ?? true,
   });
   await checkNameFree(deps.db, values.name);
-  return deps.db.transaction(async (tx) => {
-    const [row] = await tx.insert(templates).values(values).returning();
-    await recordAudit(tx, viewer, { action: 'createTemplate', objectType: 'template', objectId: row!.id, details: { name: row!.name } });
-    return row!;
-  });
+  return deps.db
+    .transaction(async (tx) => {
+      const [row] = await tx.insert(templates).values(values).returning();
+      await recordAudit(tx, viewer, { action: 'createTemplate', objectType: 'template', objectId: row!.id, details: { name: row!.name } });
+      return row!;
+    })
+    .catch(nameTakenOnRace('name', `A template named "${values.name}" already exists.`));
 }
 
 export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: string, input: TemplateInput): Promise<TemplateRow> {
@@ -123,7 +126,7 @@ export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: str
       details: { name: values.name, hashChanged: values.hash !== current.hash },
     });
     return updated!;
-  });
+  }).catch(nameTakenOnRace('name', `A template named "${values.name}" already exists.`));
   await deps.pubsub.publish('template', { templateId: id });
   if (values.hash !== current.hash) await announceUpdateAvailable(deps, id);
   return row;

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { templates, variables } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
+import { nameTakenOnRace } from '../auth/unique.js';
 import type { Viewer } from '../auth/viewer.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { isUuid, type TemplateDeps } from './store.js';
@@ -32,7 +33,7 @@ export async function createVariable(deps: TemplateDeps, viewer: Viewer, input: 
       .returning();
     await recordAudit(tx, viewer, { action: 'createVariable', objectType: 'variable', objectId: row!.id, details: { name, protected: isProtected } });
     return row!;
-  });
+  }).catch(nameTakenOnRace('name', `A variable named ${name} already exists.`));
 }
 
 export async function updateVariable(
