@@ -30,24 +30,28 @@ export interface PubSub {
 }
 
 const CHANNEL = 'knot_events';
+/** Postgres refuses a NOTIFY payload of 8000 bytes or more. */
+const MAX_NOTIFY_BYTES = 7_500;
 
 /** One LISTEN per process; events fan out locally, so 1,000 subscribers cost one notification. */
 export async function createPubSub(database: Database, log: Logger): Promise<PubSub> {
   const handlers = new Map<Topic, Set<(payload: never) => void>>();
 
   const deliver = (raw: string) => {
-    let message: { t: Topic; p: unknown };
+    let parsed: { t: Topic; p: unknown } | { t: Topic; p: unknown }[];
     try {
-      message = JSON.parse(raw);
+      parsed = JSON.parse(raw);
     } catch {
       log.warn({ raw }, 'ignoring a malformed event');
       return;
     }
-    for (const handler of handlers.get(message.t) ?? []) {
-      try {
-        handler(message.p as never);
-      } catch (err) {
-        log.error({ err, topic: message.t }, 'event handler failed');
+    for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+      for (const handler of handlers.get(message.t) ?? []) {
+        try {
+          handler(message.p as never);
+        } catch (err) {
+          log.error({ err, topic: message.t }, 'event handler failed');
+        }
       }
     }
   };
@@ -60,9 +64,45 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
     return () => void set.delete(handler as (payload: never) => void);
   };
 
+  /**
+   * One NOTIFY in flight at a time; events published meanwhile go together in the next one (as a
+   * JSON array). Postgres serialises every NOTIFY of the cluster at commit, so under a burst (a
+   * thousand agents reporting) one per event would queue up for seconds; batched, a slower
+   * database only makes the batches bigger. Order is kept, and a lone event goes at once.
+   */
+  const outbox: { text: string; bytes: number; done: (err?: unknown) => void }[] = [];
+  let sending = false;
+  const pump = async () => {
+    if (sending) return;
+    sending = true;
+    try {
+      while (outbox.length) {
+        const batch = [outbox.shift()!];
+        let size = batch[0]!.bytes + 2;
+        while (outbox.length && size + outbox[0]!.bytes + 1 <= MAX_NOTIFY_BYTES) {
+          size += outbox[0]!.bytes + 1;
+          batch.push(outbox.shift()!);
+        }
+        const payload = batch.length === 1 ? batch[0]!.text : `[${batch.map((m) => m.text).join(',')}]`;
+        try {
+          await database.notify(CHANNEL, payload);
+          for (const m of batch) m.done();
+        } catch (err) {
+          for (const m of batch) m.done(err);
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  };
+
   return {
-    async publish(topic, payload) {
-      await database.notify(CHANNEL, JSON.stringify({ t: topic, p: payload }));
+    publish(topic, payload) {
+      return new Promise<void>((resolve, reject) => {
+        const text = JSON.stringify({ t: topic, p: payload });
+        outbox.push({ text, bytes: Buffer.byteLength(text), done: (err) => (err ? reject(err) : resolve()) });
+        void pump();
+      });
     },
     on,
     iterate(topic, { filter, initial, until }) {
