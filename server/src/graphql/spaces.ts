@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { eq, inArray } from 'drizzle-orm';
 import { spaces, spaceStatuses, templates, users } from '../../../schema/db/index.js';
 import type { EventMap } from '../pubsub.js';
@@ -145,16 +146,34 @@ const SpaceChangeRef = builder.objectRef<SpaceChange>('SpaceChange').implement({
 
 /**
  * One event reaches every subscriber as the same object, so the fresh row (with its template and
- * owner) is read once per event however many subscribers there are.
+ * owner) is read once per event however many subscribers there are. It is read as the event
+ * arrives (`prefetch` in the subscriptions' filters), batched with the events of the same tick:
+ * a subscriber resolves its events one at a time, and reading only then would cap a busy owner's
+ * subscription at one query round trip per event.
  */
 const loadedForEvent = new WeakMap<object, Promise<SpaceParent | null>>();
-function changeFromEvent(event: EventMap['space'], ctx: Context): Promise<SpaceChange> {
-  let row = loadedForEvent.get(event);
-  if (!row) {
-    row = loadSpaceWithParents(ctx, [event.spaceId]).then((rows) => rows[0] ?? null);
-    loadedForEvent.set(event, row);
+const rowLoaders = new WeakMap<Context['services'], DataLoader<string, SpaceParent | null>>();
+
+function prefetch(event: EventMap['space'], ctx: Context): void {
+  if (loadedForEvent.has(event)) return;
+  let loader = rowLoaders.get(ctx.services);
+  if (!loader) {
+    // No cache: every event wants the row as it is now.
+    loader = new DataLoader(
+      async (ids: readonly string[]) => {
+        const rows = await loadSpaceWithParents(ctx, [...ids]);
+        return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+      },
+      { cache: false, maxBatchSize: 500 },
+    );
+    rowLoaders.set(ctx.services, loader);
   }
-  return row.then((space) => ({ kind: event.kind as SpaceChange['kind'], spaceId: event.spaceId, space }));
+  loadedForEvent.set(event, loader.load(event.spaceId));
+}
+
+function changeFromEvent(event: EventMap['space'], ctx: Context): Promise<SpaceChange> {
+  prefetch(event, ctx);
+  return loadedForEvent.get(event)!.then((space) => ({ kind: event.kind as SpaceChange['kind'], spaceId: event.spaceId, space }));
 }
 
 async function loadSpaceWithParents(ctx: Context, ids: string[] | { ownerId: string }): Promise<SpaceParent[]> {
@@ -258,7 +277,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, { id }, ctx) => {
       const space = await getSpaceFor(ctx.services, requireViewer(ctx), String(id));
       return ctx.services.pubsub.iterate('space', {
-        filter: (e) => e.spaceId === space.id,
+        filter: (e) => e.spaceId === space.id && (prefetch(e, ctx), true),
         until: (e) => e.kind === 'DELETED',
         initial: async () => [{ spaceId: space.id, ownerId: space.ownerId, kind: 'SNAPSHOT' }],
       });
@@ -274,10 +293,15 @@ builder.subscriptionFields((t) => ({
       const ownerId = userId == null ? viewer.user.id : String(userId);
       if (!canManage(viewer, ownerId)) throw forbidden("watch another user's spaces");
       return ctx.services.pubsub.iterate('space', {
-        filter: (e) => e.ownerId === ownerId,
+        filter: (e) => e.ownerId === ownerId && (prefetch(e, ctx), true),
         initial: async () => {
-          const rows = await ctx.services.db.select({ id: spaces.id }).from(spaces).where(eq(spaces.ownerId, ownerId));
-          return rows.map((r) => ({ spaceId: r.id, ownerId, kind: 'SNAPSHOT' }));
+          // Every snapshot's row in one query, not one per space.
+          const rows = await loadSpaceWithParents(ctx, { ownerId });
+          return rows.map((row) => {
+            const event = { spaceId: row.id, ownerId, kind: 'SNAPSHOT' };
+            loadedForEvent.set(event, Promise.resolve(row));
+            return event;
+          });
         },
       });
     },
