@@ -43,6 +43,7 @@ const reportOf = (withApi: boolean) => ({
 });
 
 let connected = 0;
+let lastEventAt = now();
 let disconnects = 0;
 let measuring = false;
 let changes = 0;
@@ -65,6 +66,7 @@ subscriber.subscribe<{ spacesChanged: { kind: string; spaceId: string; space: { 
   {
     next: ({ data }) => {
       const change = data?.spacesChanged;
+      lastEventAt = now();
       if (!change || change.kind !== 'SERVICES' || !change.space) return;
       const waiting = pending.get(change.spaceId);
       if (!waiting || waiting.ports !== change.space.services.ports.length) return;
@@ -123,8 +125,8 @@ const WAVE = 100;
 for (let i = 0; i < input.agents.length; i += WAVE) {
   await Promise.all(input.agents.slice(i, i + WAVE).map((a) => startAgent(a.spaceId, a.token)));
 }
-// Let the initial reports and the manual spaces' RUNNING settle before measuring.
-await new Promise((r) => setTimeout(r, 3_000));
+// Let the initial reports and the manual spaces' RUNNING reach the subscriber before measuring.
+while (now() - lastEventAt < 2_000) await new Promise((r) => setTimeout(r, 250));
 console.log('READY');
 
 const lines = createInterface({ input: process.stdin });
@@ -132,8 +134,9 @@ await new Promise<void>((resolve) => lines.once('line', () => resolve()));
 measuring = true;
 await new Promise((r) => setTimeout(r, input.durationMs));
 measuring = false;
-// Changes sent in the last moments still count once they arrive.
-await new Promise((r) => setTimeout(r, 1_000));
+// Changes sent in the last moments still count once they arrive (a late one counts as its latency).
+const graceUntil = now() + 10_000;
+while (pending.size && now() < graceUntil) await new Promise((r) => setTimeout(r, 100));
 const result: AgentsWorkerResult = { connected, disconnects, changes, delivered: latenciesMs.length, latenciesMs };
 console.log(JSON.stringify(result));
 process.exit(0);

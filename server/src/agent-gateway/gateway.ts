@@ -9,13 +9,13 @@ import type { ServiceReports } from '../spaces/service-report.js';
 import { publishSpace, transition } from '../spaces/store.js';
 import { isUuid } from '../templates/store.js';
 import { AgentConnection } from './connection.js';
+import { ReportWriter } from './report-writer.js';
 import {
   claimSpace,
   dropLapsedReports,
   platformOf,
   releaseSpace,
   renewLeases,
-  saveReport,
   silentManualSpaces,
   stopSilentManualSpace,
 } from './store.js';
@@ -37,8 +37,10 @@ export class AgentGateway implements AgentConnections, ServiceReports {
   private ticking = false;
   private disposed = false;
   private releases = new Set<Promise<unknown>>();
+  private reports: ReportWriter;
 
   constructor(private services: Services) {
+    this.reports = new ReportWriter(services.db, services.pubsub, services.log);
     const every = Math.max(100, Math.min(Math.floor(services.config.agentTimeoutMs / 3), 5_000));
     this.timer = setInterval(() => void this.tick(), every);
   }
@@ -111,7 +113,9 @@ export class AgentGateway implements AgentConnections, ServiceReports {
 
   private async accept(ws: WebSocket, space: { id: string; ownerId: string; templateId: string }, token: string, session: string) {
     const { log, db, pubsub } = this.services;
-    const connection = new AgentConnection(ws, space.id, space.ownerId, session, hashToken(token), log, () => this.persistReport(connection));
+    const connection = new AgentConnection(ws, space.id, space.ownerId, session, hashToken(token), log, (report) =>
+      this.reports.write({ spaceId: space.id, ownerId: space.ownerId, session, report }),
+    );
     // Messages are handled from the first one; the manual start below does not hold them up.
     ws.on('message', (data, isBinary) => connection.handleMessage(data, isBinary));
     ws.on('error', (err) => log.warn({ spaceId: space.id, err: err.message }, 'agent connection error (e.g. a frame over the size limit)'));
@@ -131,29 +135,6 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     } catch (err) {
       log.error({ err, spaceId: space.id }, 'could not mark a manual space running');
     }
-  }
-
-  /** Reports are written in order, one at a time; a burst collapses into its latest. */
-  private saving = new Map<AgentConnection, boolean>();
-  private persistReport(connection: AgentConnection): void {
-    if (this.saving.has(connection)) return void this.saving.set(connection, true);
-    this.saving.set(connection, false);
-    const run = async (): Promise<void> => {
-      const report = connection.report;
-      try {
-        if (report && (await saveReport(this.services.db, connection.spaceId, connection.session, report))) {
-          await publishSpace(this.services.pubsub, { id: connection.spaceId, ownerId: connection.ownerId }, 'SERVICES');
-        }
-      } catch (err) {
-        this.services.log.error({ err, spaceId: connection.spaceId }, 'could not save an agent report');
-      }
-      if (this.saving.get(connection)) {
-        this.saving.set(connection, false);
-        return run();
-      }
-      this.saving.delete(connection);
-    };
-    this.track(run());
   }
 
   private onClose(connection: AgentConnection, code: number) {
@@ -223,6 +204,7 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     clearInterval(this.timer);
     for (const connection of this.connections.values()) connection.ws.close(CloseCode.goingAway, 'server shutting down');
     for (const connection of [...this.connections.values()]) this.onClose(connection, CloseCode.goingAway);
+    await this.reports.idle();
     while (this.releases.size) await Promise.allSettled([...this.releases]);
     for (const ws of this.sockets.clients) ws.terminate();
   }

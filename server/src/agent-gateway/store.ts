@@ -1,7 +1,6 @@
-import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { spaces, templates } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
-import type { ServiceReport } from '../spaces/service-report.js';
 import type { SpaceRow } from '../spaces/store.js';
 
 /**
@@ -9,6 +8,14 @@ import type { SpaceRow } from '../spaces/store.js';
  * connection holding it, `agent_lease_until` is how long its replica vouches for it. Every write
  * is one conditional UPDATE, like the status transitions.
  */
+
+/**
+ * Multi-row updates (lease renewals, report batches, sweeps) lock their rows in id order, so two
+ * of them running at once wait for each other instead of deadlocking.
+ */
+export function inIdOrder(db: Db, where: SQL | undefined): SQL {
+  return inArray(spaces.id, db.select({ id: spaces.id }).from(spaces).where(where).orderBy(spaces.id).for('update'));
+}
 
 const leaseFor = (ms: number) => sql`now() + ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
 const leaseLapsed = or(isNull(spaces.agentLeaseUntil), lt(spaces.agentLeaseUntil, sql`now()`));
@@ -38,23 +45,13 @@ export async function releaseSpace(db: Db, spaceId: string, session: string, lea
     .where(and(eq(spaces.id, spaceId), eq(spaces.agentSession, session)));
 }
 
-/** False when the connection no longer holds the space (nothing was written). */
-export async function saveReport(db: Db, spaceId: string, session: string, report: ServiceReport): Promise<boolean> {
-  const rows = await db
-    .update(spaces)
-    .set({ services: report })
-    .where(and(eq(spaces.id, spaceId), eq(spaces.agentSession, session)))
-    .returning({ id: spaces.id });
-  return rows.length > 0;
-}
-
 /** Extends the leases of this replica's live connections; returns what each space holds now. */
 export async function renewLeases(db: Db, sessions: string[], leaseMs: number): Promise<Map<string, string | null>> {
   if (!sessions.length) return new Map();
   const rows = await db
     .update(spaces)
     .set({ agentLeaseUntil: leaseFor(leaseMs) })
-    .where(inArray(spaces.agentSession, sessions))
+    .where(inIdOrder(db, inArray(spaces.agentSession, sessions)))
     .returning({ session: spaces.agentSession, tokenHash: spaces.agentTokenHash });
   return new Map(rows.map((r) => [r.session!, r.tokenHash]));
 }
@@ -67,7 +64,7 @@ export async function dropLapsedReports(db: Db): Promise<Pick<SpaceRow, 'id' | '
   return db
     .update(spaces)
     .set({ services: null, agentSession: null })
-    .where(and(lt(spaces.agentLeaseUntil, sql`now()`), or(isNotNull(spaces.services), isNotNull(spaces.agentSession))))
+    .where(inIdOrder(db, and(lt(spaces.agentLeaseUntil, sql`now()`), or(isNotNull(spaces.services), isNotNull(spaces.agentSession)))))
     .returning({ id: spaces.id, ownerId: spaces.ownerId });
 }
 
