@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../auth/unique.js';
 import { checkShell } from '../auth/validation.js';
 import { KnotError, forbidden, notFound } from '../errors.js';
 import { RuntimeUnavailableError } from '../runtime/index.js';
-import { getTemplate, isUuid } from '../templates/store.js';
+import { getTemplate, isUuid, variableValues } from '../templates/store.js';
 import type { SpaceDeps } from './deps.js';
 import { checkSpaceNames, findNameClash, nameTaken } from './names.js';
 import { runStart } from './start-job.js';
@@ -166,35 +166,41 @@ export async function updateSpace(
  * The space (owner or MANAGE_SPACES) and its template's platform in one read. Manual spaces have
  * no start or stop: they run while their agent is connected.
  */
-async function getDockerSpaceFor(deps: SpaceDeps, viewer: Viewer, id: string, action: 'start' | 'stop' | 'restart'): Promise<SpaceRow> {
+/** The space with its template and owner in one read (a start renders from them), refusing manual spaces. */
+async function getDockerSpaceFor(deps: SpaceDeps, viewer: Viewer, id: string, action: 'start' | 'stop' | 'restart') {
   const [row] = isUuid(id)
     ? await deps.db
-        .select({ space: spaces, platform: templates.platform })
+        .select({ space: spaces, template: templates, owner: users })
         .from(spaces)
         .innerJoin(templates, eq(templates.id, spaces.templateId))
+        .innerJoin(users, eq(users.id, spaces.ownerId))
         .where(eq(spaces.id, id))
     : [];
   if (!row || !canManage(viewer, row.space.ownerId)) throw notFound('That space');
-  if (row.platform === 'MANUAL') {
+  if (row.template.platform === 'MANUAL') {
     const how = action === 'start' ? 'starts by itself when its agent connects' : 'stops by itself when its agent disconnects';
     const done = { start: 'started', stop: 'stopped', restart: 'restarted' }[action];
     throw new KnotError('INVALID_TRANSITION', `"${row.space.name}" uses a manual template: it cannot be ${done} from Knot; it ${how}.`);
   }
-  return row.space;
+  return row;
 }
 
 export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'start'));
+  // Everything the start renders from is read here, alongside the checks and the engine's ping.
+  const [{ space, template, owner }, varValues] = await whileCheckingRuntime(
+    deps,
+    Promise.all([getDockerSpaceFor(deps, viewer, id, 'start'), variableValues(deps)]),
+  );
   const starting = await transition(deps.db, id, ['STOPPED', 'FAILED'], { status: 'STARTING', error: null, pullProgress: null });
   if (!starting) throw refused((await findSpace(deps.db, id)) ?? space, 'started', ['STOPPED', 'FAILED']);
   const announced = recordAndPublish(deps, viewer, 'startSpace', starting);
-  jobs.run((d) => runStart(d, id, { row: starting, announced }));
+  jobs.run((d) => runStart(d, id, { row: starting, announced, inputs: { template, owner, varValues } }));
   await announced;
   return starting;
 }
 
 export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'stop'));
+  const { space } = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'stop'));
   const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
   if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'stopped', ['RUNNING']);
   const announced = recordAndPublish(deps, viewer, 'stopSpace', stopping);
@@ -205,7 +211,7 @@ export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer
 
 /** Stop then start as one server-side job, so a client that goes away halfway does not leave it stopped. */
 export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, viewer: Viewer, id: string): Promise<SpaceRow> {
-  const space = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'restart'));
+  const { space } = await whileCheckingRuntime(deps, getDockerSpaceFor(deps, viewer, id, 'restart'));
   const stopping = await transition(deps.db, id, ['RUNNING'], { status: 'STOPPING' });
   if (!stopping) throw refused((await findSpace(deps.db, id)) ?? space, 'restarted', ['RUNNING']);
   const announced = recordAndPublish(deps, viewer, 'restartSpace', stopping);

@@ -16,6 +16,24 @@ import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
 export interface JobHandoff {
   row?: SpaceRow;
   announced?: Promise<unknown>;
+  /** What the start renders from, when the mutation already read it (alongside its checks). */
+  inputs?: StartInputs;
+}
+
+export interface StartInputs {
+  owner: typeof users.$inferSelect;
+  template: typeof templates.$inferSelect;
+  varValues: Record<string, string>;
+}
+
+async function readStartInputs(deps: SpaceDeps, space: SpaceRow): Promise<StartInputs> {
+  const [[owner], [template], varValues] = await Promise.all([
+    deps.db.select().from(users).where(eq(users.id, space.ownerId)),
+    deps.db.select().from(templates).where(eq(templates.id, space.templateId)),
+    variableValues(deps),
+  ]);
+  if (!owner || !template) throw new Error('its owner or template no longer exists');
+  return { owner, template, varValues };
 }
 
 /** Pull progress is drawn as a bar: a write per whole percent, at most five a second, is plenty. */
@@ -34,15 +52,10 @@ export async function runStart(deps: SpaceDeps, spaceId: string, handoff: JobHan
   let running: SpaceRow | null;
   let containerId: string;
   try {
-    // Needs nothing from the template, so it is asked while the database answers.
+    // Needs nothing from the template, so it is asked while the database answers (if it must).
     const volumesNow = deps.runtime.listVolumes({ [LABELS.space]: space.id });
     volumesNow.catch(() => {}); // awaited below
-    const [[owner], [template], varValues] = await Promise.all([
-      deps.db.select().from(users).where(eq(users.id, space.ownerId)),
-      deps.db.select().from(templates).where(eq(templates.id, space.templateId)),
-      variableValues(deps),
-    ]);
-    if (!owner || !template) throw new Error('its owner or template no longer exists');
+    const { owner, template, varValues } = handoff.inputs ?? (await readStartInputs(deps, space));
     const vars: TemplateVars = {
       space: { id: space.id, name: space.name },
       template: { id: template.id, name: template.name },
