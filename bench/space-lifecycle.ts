@@ -6,6 +6,7 @@
  * Knot's so that load from elsewhere on the machine weighs on both alike.
  * Issue 3's target: median ratio at most 1.15 for each.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { setupAdmin, startTestServer } from '../test/helpers/server.js';
 import { BUSYBOX_IMAGE } from '../test/helpers/env.js';
 import { CREATE_SPACE, CREATE_TEMPLATE, SPACE_CHANGED, START_SPACE, STOP_SPACE, busyboxJob } from '../test/spaces/fixture.js';
@@ -54,9 +55,11 @@ export async function benchSpaceLifecycle(): Promise<BenchResult[]> {
     sub.close();
     await client.data(`mutation($id: ID!) { deleteSpace(id: $id) }`, { id });
 
+    // On a shared machine both sides slow down with its load; say what it was.
+    const load = `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`;
     return [
       {
-        name: `space start: startSpace sent → RUNNING received (median of ${RUNS})`,
+        name: `space start: startSpace sent → RUNNING received (median of ${RUNS}, ${load})`,
         value: median(knot.start),
         unit: 'ms',
         baseline: { name: 'raw dockerode create+start', value: median(floor.start) },
