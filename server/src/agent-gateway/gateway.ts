@@ -184,7 +184,8 @@ export class AgentGateway implements AgentConnections, ServiceReports {
       for (const connection of live) {
         if (held.get(connection.session) !== connection.tokenHash) this.drop(connection, CloseCode.unauthorized, 'the agent token was revoked');
       }
-      for (const space of await dropLapsedReports(db)) await publishSpace(pubsub, space, 'SERVICES');
+      // All at once, so the events share NOTIFYs (a dead replica may leave thousands).
+      await Promise.all((await dropLapsedReports(db)).map((space) => publishSpace(pubsub, space, 'SERVICES')));
       for (const id of await silentManualSpaces(db)) {
         const stopped = await stopSilentManualSpace(db, id);
         if (!stopped) continue;
