@@ -1,21 +1,37 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REGISTRY } from '../helpers/env.js';
+import { BUSYBOX_IMAGE, TEST_REGISTRY } from '../helpers/env.js';
 import { START_SPACE, busyboxJob, containerOf, startSpacesHarness, type SpaceChange, type SpacesHarness } from './fixture.js';
 
-const REMOTE_IMAGE = `${TEST_REGISTRY}/knot-test/busybox:latest`;
+const run = promisify(execFile);
+// A name of its own in the local registry (the busybox layers, pushed under it), so no other test
+// pulling or removing the shared 127.0.0.1:5000/knot-test/busybox can race this one.
+const REPOSITORY = `knot-test/space-pull-${randomBytes(4).toString('hex')}`;
+const REMOTE_IMAGE = `${TEST_REGISTRY}/${REPOSITORY}:latest`;
 const VOLUMES = `volumes:\n  data_\${{ .space.id }}:\n`;
 
-/** Pulls from the local registry (test/images/build.sh pushed the image there and untagged it here). */
+/** Pulls from the local registry: the image is pushed there, then removed from the engine. */
 describe('starting a space whose image is not on the engine', () => {
   let h: SpacesHarness;
   beforeAll(async () => {
     h = await startSpacesHarness();
+    await run('docker', ['tag', BUSYBOX_IMAGE, REMOTE_IMAGE]);
+    await run('docker', ['push', REMOTE_IMAGE]);
     await h.runtime.removeImage(REMOTE_IMAGE);
   });
   afterAll(async () => {
-    await h.dispose();
-    // Untagged again, as build.sh leaves it, so the next run pulls for real too.
-    await h.runtime.removeImage(REMOTE_IMAGE).catch(() => {});
+    await h.dispose(); // the space's container goes first, so the image can be removed
+    await run('docker', ['rmi', REMOTE_IMAGE]).catch(() => {});
+    // And out of the registry again (its blobs are busybox's, shared, so only the manifest goes).
+    const manifest = `http://${TEST_REGISTRY}/v2/${REPOSITORY}/manifests/latest`;
+    const head = await fetch(manifest, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    }).catch(() => null);
+    const digest = head?.headers.get('docker-content-digest');
+    if (digest) await fetch(`http://${TEST_REGISTRY}/v2/${REPOSITORY}/manifests/${digest}`, { method: 'DELETE' }).catch(() => {});
   });
 
   it('pulls it, publishing progress up to 100 on the subscription before RUNNING', async () => {
