@@ -9,7 +9,7 @@ import { createUser } from '../helpers/server.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { contextAs, launchBrowser, screenshot, spaceRow } from './browser.js';
+import { contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
 
 describe('permissions, admin pages and My Profile in the browser', () => {
   let h: SpacesHarness;
@@ -35,19 +35,19 @@ describe('permissions, admin pages and My Profile in the browser', () => {
 
   it('shows a user without permissions no `Create Space For`, no template editing and no admin pages', async () => {
     const { page } = alice;
-    await page.goto('/templates');
+    await open(page, '/templates');
     await page.getByRole('button', { name: 'Actions for template Busybox' }).click();
     expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Create Space']);
     await page.keyboard.press('Escape');
     expect(await page.getByRole('link', { name: 'New template' }).count()).toBe(0);
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Spaces', 'Templates']);
-    await page.goto('/admin/users');
+    await open(page, '/admin/users');
     await page.getByText('You are not allowed to manage users.').waitFor();
   });
 
   it('lets an admin `Create Space For` another user, then view that user\'s spaces', async () => {
     const { page } = admin;
-    await page.goto('/templates');
+    await open(page, '/templates');
     await page.getByRole('button', { name: 'Actions for template Busybox' }).click();
     expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Create Space', 'Create Space For', 'Edit', 'Delete']);
     await page.getByRole('menuitem', { name: 'Create Space For' }).click();
@@ -75,20 +75,20 @@ describe('permissions, admin pages and My Profile in the browser', () => {
     await page.getByText('No spaces yet.').waitFor();
 
     // alice sees it as hers, live on her own page.
-    await alice.page.goto('/spaces');
+    await open(alice.page, '/spaces');
     await spaceRow(alice.page, 'for-alice').waitFor();
   });
 
   it('creates a user with a role, changes their roles and deactivates them on the Users page', async () => {
     const { page } = admin;
-    await page.goto('/admin/roles');
+    await open(page, '/admin/roles');
     await page.getByLabel('Name').fill('Space managers');
     await page.locator('#new-role-MANAGE_SPACES').check();
     await page.getByRole('button', { name: 'Create role' }).click();
     await page.getByRole('region', { name: 'Role Space managers' }).waitFor();
     await screenshot(page, 'admin-roles');
 
-    await page.goto('/admin/users');
+    await open(page, '/admin/users');
     await page.getByRole('button', { name: 'Create user' }).click();
     const create = page.getByRole('dialog', { name: 'Create user' });
     await create.getByLabel('Username').fill('bob');
@@ -113,7 +113,7 @@ describe('permissions, admin pages and My Profile in the browser', () => {
 
     // bob, a space manager, gets `Create Space For`.
     const bob = await contextAs(browser, h.server, 'bob');
-    await bob.page.goto('/templates');
+    await open(bob.page, '/templates');
     await bob.page.getByRole('button', { name: 'Actions for template Busybox' }).click();
     expect(await bob.page.getByRole('menuitem').allTextContents()).toEqual(['Create Space', 'Create Space For']);
     await bob.context.close();
@@ -126,7 +126,7 @@ describe('permissions, admin pages and My Profile in the browser', () => {
 
   it('never shows a protected variable\'s value', async () => {
     const { page } = admin;
-    await page.goto('/admin/variables');
+    await open(page, '/admin/variables');
     await page.getByText('No variables yet.').waitFor();
     await page.getByLabel('Name').fill('DB_PASSWORD');
     await page.getByLabel('Protected').check();
@@ -138,7 +138,7 @@ describe('permissions, admin pages and My Profile in the browser', () => {
     await page.getByRole('button', { name: 'Create variable' }).click();
     await page.locator('tr[data-variable="REGION"]').getByText('eu-west').waitFor();
 
-    await page.reload();
+    await open(page);
     await page.locator('tr[data-variable="DB_PASSWORD"]').getByText('Protected').waitFor();
     expect(await page.content()).not.toContain('hunter2-very-secret');
     await screenshot(page, 'admin-variables');
@@ -147,8 +147,8 @@ describe('permissions, admin pages and My Profile in the browser', () => {
   it('shows, copies and regenerates the `Service Password` in My Profile, and refuses a wrong current password', async () => {
     const { page, context } = alice;
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.server.url });
-    await page.goto('/spaces');
-    await page.getByRole('button', { name: 'alice' }).click();
+    await open(page, '/spaces');
+    await page.getByRole('button', { name: 'alice', exact: true }).click();
     await page.getByRole('menuitem', { name: 'My Profile' }).click();
     await page.getByRole('heading', { name: 'My Profile' }).waitFor();
     const field = page.locator('#service-password');

@@ -60,6 +60,34 @@ export function fitsWidth(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
 }
 
+/**
+ * Navigates and waits until the app has started. Docker adding or removing a container's network
+ * interface makes Chromium abort in-flight loads with ERR_NETWORK_CHANGED (even on loopback); the
+ * suite starts containers all the time, so a boot cut short that way is retried, as a person
+ * would reload. Anything else that keeps the app from starting still fails the test.
+ */
+export async function open(page: Page, path?: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const aborted: string[] = [];
+    const onFailed = (request: { failure(): { errorText: string } | null; url(): string }) => {
+      if (request.failure()?.errorText.includes('ERR_NETWORK_CHANGED')) aborted.push(request.url());
+    };
+    page.on('requestfailed', onFailed);
+    try {
+      if (path === undefined) await page.reload();
+      else await page.goto(path);
+      await page.waitForSelector('body[data-knot-ready]', { timeout: 20_000 });
+      // The shell started but the page's own code was cut off: the error page says so.
+      if (aborted.length && (await page.locator('[data-knot-error]').count())) throw new Error(`page code aborted: ${aborted.join(', ')}`);
+      return;
+    } catch (err) {
+      if (!aborted.length || attempt >= 3) throw err;
+    } finally {
+      page.off('requestfailed', onFailed);
+    }
+  }
+}
+
 /** The row of a space on the Spaces page. */
 export const spaceRow = (page: Page, name: string) => page.locator(`li.space-row[data-space="${name}"]`);
 

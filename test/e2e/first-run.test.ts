@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ensureWebBuild } from './build-web.js';
-import { launchBrowser, screenshot, WIDE } from './browser.js';
+import { WIDE, launchBrowser, open, screenshot } from './browser.js';
 
 /** An empty Knot asks for its first admin; after that it is login and logout. */
 describe('first run, login and logout in the browser', () => {
@@ -21,7 +21,7 @@ describe('first run, login and logout in the browser', () => {
   it('shows the first-run form on an empty Knot, creates the admin and lands on an empty Spaces page', async () => {
     const context = await browser.newContext({ viewport: WIDE, baseURL: server.url });
     const page = await context.newPage();
-    await page.goto('/');
+    await open(page, '/');
     await page.waitForURL('**/setup');
     await expect(page.getByRole('heading', { name: 'Welcome to Knot' }).isVisible()).resolves.toBe(true);
     await screenshot(page, 'setup');
@@ -46,7 +46,7 @@ describe('first run, login and logout in the browser', () => {
   it('sends a visitor to the login form, refuses a wrong password and returns them where they were going', async () => {
     const context = await browser.newContext({ viewport: WIDE, baseURL: server.url });
     const page = await context.newPage();
-    await page.goto('/templates');
+    await open(page, '/templates');
     await page.waitForURL(/\/login\?next=%2Ftemplates$/);
     await screenshot(page, 'login');
 
@@ -61,10 +61,10 @@ describe('first run, login and logout in the browser', () => {
     await page.getByRole('heading', { name: 'Templates' }).waitFor();
 
     // Log out from the account menu: back to the login form, and the session is gone for real.
-    await page.getByRole('button', { name: 'admin' }).click();
+    await page.getByRole('button', { name: 'admin', exact: true }).click();
     await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
-    await page.goto('/spaces');
+    await open(page, '/spaces');
     await page.waitForURL(/\/login/);
     await context.close();
   });

@@ -11,7 +11,7 @@ import { agentBundle } from '../agent/fixture.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, screenshot, spaceRow } from './browser.js';
+import { chooseSpaceMenuItem, contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
 
 /** httpd stand-ins for the web port (8080), code-server (13337), the VNC web page (6080) and sshd (2222), plus a TCP echo. */
 const JOB = [
@@ -66,7 +66,7 @@ describe('the icons of a running space', () => {
 
   it('shows each icon once the agent reports its service', async () => {
     const { page } = admin;
-    await page.goto('/spaces');
+    await open(page, '/spaces');
     await chooseSpaceMenuItem(page, 'bench', 'Start');
     await spaceRow(page, 'bench').locator('[data-status="RUNNING"]').waitFor({ timeout: 60_000 });
     for (const name of ['Desktop', 'Code Server', 'Visual Studio Code', 'Terminal', 'Ports']) await icon(name).waitFor({ timeout: 30_000 });

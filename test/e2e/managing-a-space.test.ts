@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.js';
 import { busyboxJob, containerOf, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, screenshot, spaceRow } from './browser.js';
+import { chooseSpaceMenuItem, contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
 
 const VOLUMES = 'volumes:\n  data_${{ .space.id }}:\n';
 
@@ -42,7 +42,7 @@ describe('Managing a Space, as the guide describes it', () => {
 
   it('lets a template manager write a template, showing a YAML mistake on its line', async () => {
     const { page } = admin;
-    await page.goto('/templates');
+    await open(page, '/templates');
     await page.getByText('No templates yet.').waitFor();
     await page.getByRole('link', { name: 'New template' }).first().click();
     await page.getByLabel('Name').fill('Busybox');
@@ -67,7 +67,7 @@ describe('Managing a Space, as the guide describes it', () => {
 
   it('creates a space from the Templates menu: `Create Space`, a name, `Terminal Shell` left as Bash, an additional name', async () => {
     const { page } = alice;
-    await page.goto('/templates');
+    await open(page, '/templates');
     await page.getByRole('button', { name: 'Actions for template Busybox' }).click();
     // alice may not manage spaces or templates: only `Create Space` is offered.
     expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Create Space']);
@@ -158,10 +158,10 @@ describe('Managing a Space, as the guide describes it', () => {
     await popup.keyboard.type('echo knot-$((6*7)); stty size\n');
     const screen = popup.locator('.xterm-rows');
     await waitFor(async () => /knot-42/.test((await screen.textContent()) ?? ''), { what: 'the echo in the terminal' });
+    const before = await waitFor(() => sizeFromStty(popup), { what: 'stty to report the size' });
     await screenshot(popup, 'terminal');
 
     // Resize the window: the shell hears the new size (stty reports it).
-    const before = await sizeFromStty(popup);
     await popup.setViewportSize({ width: 620, height: 380 });
     await popup.keyboard.type('clear; stty size\n');
     const after = await waitFor(async () => {
@@ -169,8 +169,8 @@ describe('Managing a Space, as the guide describes it', () => {
       return size && size !== before ? size : null;
     }, { what: 'stty to report the new size' });
     const [rows, cols] = after.split(' ').map(Number);
-    expect(cols!).toBeLessThan(Number(before!.split(' ')[1]));
-    expect(rows!).toBeLessThan(Number(before!.split(' ')[0]));
+    expect(cols!).toBeLessThan(Number(before.split(' ')[1]));
+    expect(rows!).toBeLessThan(Number(before.split(' ')[0]));
     await popup.close();
   });
 
@@ -180,7 +180,7 @@ describe('Managing a Space, as the guide describes it', () => {
 
     // The admin edits the template in their own browser.
     const { page } = admin;
-    await page.goto('/templates');
+    await open(page, '/templates');
     await page.getByRole('button', { name: 'Actions for template Busybox' }).click();
     await page.getByRole('menuitem', { name: 'Edit', exact: true }).click();
     await page.getByLabel('Job').waitFor();

@@ -8,7 +8,7 @@ import { TEST_REGISTRY } from '../helpers/env.js';
 import { busyboxJob, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { chooseSpaceMenuItem, contextAs, fitsWidth, launchBrowser, NARROW, screenshot, spaceRow } from './browser.js';
+import { NARROW, chooseSpaceMenuItem, contextAs, fitsWidth, launchBrowser, open, screenshot, spaceRow } from './browser.js';
 import { pushRegistryOnlyImage } from './registry-image.js';
 
 const VOLUMES = 'volumes:\n  data_${{ .space.id }}:\n';
@@ -37,7 +37,7 @@ describe('keyboard, narrow windows, failures and pulls in the browser', () => {
 
   it('reaches a space menu with Tab and works it with Enter, arrows, Home, End and Escape, with a visible focus ring', async () => {
     const { page } = admin;
-    await page.goto('/spaces');
+    await open(page, '/spaces');
     await spaceRow(page, 'keyboard').waitFor();
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? '');
 
@@ -90,14 +90,14 @@ describe('keyboard, narrow windows, failures and pulls in the browser', () => {
         ['/admin/variables', 'variables-narrow'],
       ];
       for (const [path, name] of pages) {
-        await narrow.page.goto(path);
+        await open(narrow.page, path);
         await narrow.page.locator('main h1').waitFor();
         await narrow.page.waitForLoadState('networkidle');
         await screenshot(narrow.page, name);
         expect({ path, fits: await fitsWidth(narrow.page) }).toEqual({ path, fits: true });
       }
       // The menu still opens and stays inside the window.
-      await narrow.page.goto('/spaces');
+      await open(narrow.page, '/spaces');
       await spaceRow(narrow.page, 'keyboard').getByRole('button', { name: 'Actions for keyboard' }).click();
       const menu = await narrow.page.getByRole('menu').boundingBox();
       expect(menu!.x).toBeGreaterThanOrEqual(0);
@@ -111,7 +111,7 @@ describe('keyboard, narrow windows, failures and pulls in the browser', () => {
     const broken = await h.createTemplate({ name: 'Missing image', job: busyboxJob('', `${TEST_REGISTRY}/knot-test/ui-missing:latest`), volumes: VOLUMES });
     await h.createSpace({ templateId: broken.id, name: 'broken' });
     const { page } = admin;
-    await page.goto('/spaces');
+    await open(page, '/spaces');
     await chooseSpaceMenuItem(page, 'broken', 'Start');
     const row = spaceRow(page, 'broken');
     await row.locator('[data-status="FAILED"]').waitFor({ timeout: 30_000 });
@@ -124,7 +124,7 @@ describe('keyboard, narrow windows, failures and pulls in the browser', () => {
     const pulled = await h.createTemplate({ name: 'From the registry', job: busyboxJob('', image.ref), volumes: VOLUMES });
     await h.createSpace({ templateId: pulled.id, name: 'pulled' });
     const { page } = admin;
-    await page.goto('/spaces');
+    await open(page, '/spaces');
     await spaceRow(page, 'pulled').waitFor();
     await page.evaluate(() => {
       const w = window as unknown as { progressSeen: number[] };

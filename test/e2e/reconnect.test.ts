@@ -15,7 +15,7 @@ import { createTestDatabase } from '../helpers/database.js';
 import { GraphQLTestClient } from '../helpers/graphql.js';
 import { busyboxJob, containerOf } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
-import { contextAs, launchBrowser, screenshot, spaceRow } from './browser.js';
+import { contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
 
 describe('the live connection across a server restart', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -75,7 +75,7 @@ describe('the live connection across a server restart', () => {
     const [keepId, goneId] = spaceIds as [string, string];
 
     const { page } = await contextAs(browser, first, 'admin');
-    await page.goto('/spaces');
+    await open(page, '/spaces');
     await spaceRow(page, 'gone').waitFor();
     await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
 

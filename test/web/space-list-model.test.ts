@@ -59,6 +59,17 @@ describe('the Spaces page list (SpaceListModel)', () => {
     expect(names(m)).toEqual(['new:STOPPED']);
   });
 
+  it('ignores a snapshot equal to what it shows (the list after a resubscribe), keeping the same object', () => {
+    const m = new SpaceListModel();
+    const shown = space({ id: 'a', status: 'RUNNING' });
+    m.apply({ kind: 'SNAPSHOT', spaceId: 'a', space: shown });
+    const list = m.list();
+    expect(m.apply({ kind: 'SNAPSHOT', spaceId: 'a', space: space({ id: 'a', status: 'RUNNING' }) })).toBe(false);
+    expect(m.list()).toBe(list);
+    expect(m.get('a')).toBe(shown);
+    expect(m.apply({ kind: 'STATUS', spaceId: 'a', space: space({ id: 'a', status: 'STOPPING' }) })).toBe(true);
+  });
+
   it('hands out the same array until something changes, so an unchanged list does not re-render', () => {
     const m = new SpaceListModel();
     m.apply({ kind: 'SNAPSHOT', spaceId: 'a', space: space({ id: 'a' }) });

@@ -68,8 +68,19 @@ function unwrap<T>(result: OperationResult<T, AnyVariables>): T {
   return result.data;
 }
 
+/**
+ * Reads retry twice when the request never got an answer (a blip, Knot restarting, or the
+ * browser dropping requests on a network change); a refusal is never retried, nor is a mutation.
+ */
 export async function query<T>(document: string, variables: AnyVariables = {}): Promise<T> {
-  return unwrap(await urql.query<T>(document, variables).toPromise());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return unwrap(await urql.query<T>(document, variables).toPromise());
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.code !== 'NETWORK' || attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
+  }
 }
 
 export async function mutate<T>(document: string, variables: AnyVariables = {}): Promise<T> {

@@ -1,7 +1,17 @@
 import { mutate, query, resetSocket } from '../api/client.js';
 import { LOGIN, LOGOUT, SESSION, SETUP } from '../api/documents.js';
+import { takeEarlySession } from '../api/early.js';
 import type { Permission, ServerInfo, User } from '../api/types.js';
 import { permissionsOf } from './permissions.js';
+
+type SessionData = { serverInfo: ServerInfo; me: User | null };
+
+/**
+ * Asked for as soon as this module loads, before the page's own code has arrived: every page
+ * waits on it, so it should not wait on them.
+ */
+let early: Promise<SessionData> | null = typeof window === 'undefined' ? null : (takeEarlySession<SessionData>() ?? query<SessionData>(SESSION));
+early?.catch(() => {});
 
 /** Who is logged in and what they may do; loaded once per page load and after login/logout. */
 class Session {
@@ -30,7 +40,9 @@ class Session {
   }
 
   async load() {
-    const data = await query<{ serverInfo: ServerInfo; me: User | null }>(SESSION);
+    const pending = early ?? query<SessionData>(SESSION);
+    early = null;
+    const data = await pending;
     this.#server = data.serverInfo;
     this.#me = data.me;
     this.#loaded = true;

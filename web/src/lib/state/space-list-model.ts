@@ -14,11 +14,17 @@ export class SpaceListModel {
   private syncs = new Set<SyncToken>();
   private sorted: Space[] | null = [];
 
-  apply(change: SpaceChange): void {
+  /** Returns false when the change changed nothing (a SNAPSHOT of what the page already shows). */
+  apply(change: SpaceChange): boolean {
     for (const touched of this.syncs) touched.add(change.spaceId);
-    if (change.kind === 'DELETED' || !change.space) this.byId.delete(change.spaceId);
-    else this.byId.set(change.spaceId, change.space);
+    if (change.kind === 'DELETED' || !change.space) {
+      if (!this.byId.delete(change.spaceId)) return false;
+    } else {
+      if (same(this.byId.get(change.spaceId), change.space)) return false;
+      this.byId.set(change.spaceId, change.space);
+    }
     this.sorted = null;
+    return true;
   }
 
   beginSync(): SyncToken {
@@ -31,9 +37,18 @@ export class SpaceListModel {
   finishSync(token: SyncToken, spaces: readonly Space[]): void {
     this.syncs.delete(token);
     const present = new Set(spaces.map((s) => s.id));
-    for (const space of spaces) if (!token.has(space.id)) this.byId.set(space.id, space);
-    for (const id of [...this.byId.keys()]) if (!present.has(id) && !token.has(id)) this.byId.delete(id);
-    this.sorted = null;
+    let changed = false;
+    for (const space of spaces) {
+      if (token.has(space.id) || same(this.byId.get(space.id), space)) continue;
+      this.byId.set(space.id, space);
+      changed = true;
+    }
+    for (const id of [...this.byId.keys()]) {
+      if (present.has(id) || token.has(id)) continue;
+      this.byId.delete(id);
+      changed = true;
+    }
+    if (changed) this.sorted = null;
   }
 
   /** A sync that failed must stop collecting ids. */
@@ -54,4 +69,12 @@ export class SpaceListModel {
     this.sorted ??= [...this.byId.values()].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
     return this.sorted;
   }
+}
+
+/**
+ * Equal content: the page keeps the object it has, so Svelte re-renders no row for it. Both come
+ * from the same GraphQL selection, so their keys are in the same order.
+ */
+function same(a: Space | undefined, b: Space): boolean {
+  return !!a && JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,5 +1,6 @@
 import { query, subscribe } from '../api/client.js';
 import { SPACES, SPACES_CHANGED } from '../api/documents.js';
+import { takeEarlySpaces } from '../api/early.js';
 import type { Space, SpaceChange } from '../api/types.js';
 import type { SpaceAction } from './space-view.js';
 import { connection } from './connection.svelte.js';
@@ -47,9 +48,7 @@ export class SpaceList {
         SPACES_CHANGED,
         variables,
         (data) => {
-          if (!this.#model.size) performance.mark('knot:first-event');
-          this.#model.apply(data.spacesChanged);
-          this.#schedule();
+          if (this.#model.apply(data.spacesChanged)) this.#schedule();
         },
         (error) => toasts.error(`Live updates stopped: ${error.message}`),
       ),
@@ -65,10 +64,21 @@ export class SpaceList {
   }
 
   async #sync() {
+    // The answer the page's <head> asked for (api/early.ts) was sent before the subscription
+    // started, so it may lack a change the subscription also missed: it only serves the first
+    // render, and a fresh query follows.
+    const early = takeEarlySpaces<{ spaces: Space[] }>(this.userId)?.catch(() => null);
+    if (early) {
+      const data = await early;
+      if (data && !this.#model.size) {
+        this.#model.finishSync(this.#model.beginSync(), data.spaces);
+        this.#flush();
+        this.#loading = false;
+      }
+    }
     const token = this.#model.beginSync();
     try {
       const data = await query<{ spaces: Space[] }>(SPACES, { userId: this.userId });
-      performance.mark('knot:spaces-query');
       this.#model.finishSync(token, data.spaces);
       this.#flush();
     } catch (err) {
@@ -92,6 +102,5 @@ export class SpaceList {
     this.#frame = null;
     this.#timer = null;
     this.#spaces = this.#model.list();
-    performance.mark('knot:flush', { detail: this.#spaces.length });
   }
 }
