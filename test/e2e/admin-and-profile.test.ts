@@ -6,6 +6,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
@@ -175,5 +176,25 @@ describe('permissions, admin pages and My Profile in the browser', () => {
     await page.getByLabel('New password').fill('another-horse');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.locator('#current-password-error').getByText('The current password is wrong.').waitFor();
+  });
+  it('saves the profile, and a new space starts with the preferred shell as its `Terminal Shell`', async () => {
+    const { page } = alice;
+    await open(page, '/profile');
+    await page.getByLabel('Preferred shell').selectOption({ label: 'Zsh' });
+    await page.getByLabel('Timezone').fill('Mars/Olympus');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    // A bad timezone is refused next to its field, and nothing is saved.
+    await page.locator('#profile-timezone-error').getByText(/is not a time zone/).waitFor();
+    await page.getByLabel('Timezone').fill('Europe/London');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Profile saved.').waitFor();
+    const me = await (await h.server.anonymous.login('alice', 'correct-horse')).data<{ me: { preferredShell: string; timezone: string } }>('{ me { preferredShell timezone } }');
+    expect(me.me).toEqual({ preferredShell: 'zsh', timezone: 'Europe/London' });
+
+    await open(page, '/templates');
+    await page.getByRole('button', { name: 'Actions for template Busybox' }).click();
+    await page.getByRole('menuitem', { name: 'Create Space', exact: true }).click();
+    await page.getByRole('heading', { name: 'Create Space' }).waitFor();
+    await waitFor(async () => (await page.getByLabel('Terminal Shell').inputValue()) === 'zsh', { what: 'the Terminal Shell to start at Zsh' });
   });
 });

@@ -23,10 +23,10 @@ describe('the space menu follows the guide', () => {
     expect(labels(running, 'stop')).toEqual(['(Stopping)', 'Edit']);
   });
 
-  it('never offers Start for a manual template: its agent starts it', () => {
+  it('never offers Start for a manual template: its agent starts it, set up from Agent Setup', () => {
     const manual = space({ id: 'a', template: { id: 't', name: 'Laptop', platform: 'MANUAL' } });
-    expect(labels(manual)).toEqual(['Edit', 'Delete']);
-    expect(labels({ ...manual, status: 'RUNNING' })).toEqual(['Edit']);
+    expect(labels(manual)).toEqual(['Edit', 'Agent Setup', 'Delete']);
+    expect(labels({ ...manual, status: 'RUNNING' })).toEqual(['Edit', 'Agent Setup']);
   });
 
   it('offers nothing while a space is being deleted', () => {

@@ -46,3 +46,4 @@ export const CREATE_VARIABLE = `mutation CreateVariable($name: String!, $value: 
 export const UPDATE_VARIABLE = `mutation UpdateVariable($id: ID!, $value: String, $protected: Boolean) { updateVariable(id: $id, value: $value, protected: $protected) { id } }`;
 export const DELETE_VARIABLE = `mutation DeleteVariable($id: ID!) { deleteVariable(id: $id) }`;
 export const SPACE = `query Space($id: ID!) { space(id: $id) { ${SPACE_FIELDS} } }`;
+export const CREATE_AGENT_TOKEN = `mutation CreateAgentToken($spaceId: ID!) { createAgentToken(spaceId: $spaceId) { token environment } }`;

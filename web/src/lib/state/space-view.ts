@@ -10,7 +10,7 @@ export const STATUS_LABELS: Record<SpaceStatus, string> = {
   FAILED: 'Failed',
 };
 
-export type SpaceAction = 'start' | 'stop' | 'restart' | 'edit' | 'delete' | 'ssh';
+export type SpaceAction = 'start' | 'stop' | 'restart' | 'edit' | 'delete' | 'ssh' | 'agent';
 
 export interface MenuEntry {
   action: SpaceAction | null;
@@ -22,7 +22,8 @@ export interface MenuEntry {
 /**
  * The space menu for the state the space is in. While an action is in flight (`pending`), or the
  * space is between states, the menu reads "Starting"/"Stopping" in place of the action, as the
- * guide describes. Manual spaces never offer Start: their agent starts them.
+ * guide describes. Manual spaces never offer Start: their agent starts them (Agent Setup gives
+ * the machine its token).
  */
 export function spaceMenu(space: Space, pending: SpaceAction | null = null): MenuEntry[] {
   const manual = space.template.platform === 'MANUAL';
@@ -41,6 +42,8 @@ export function spaceMenu(space: Space, pending: SpaceAction | null = null): Men
     }
   }
   entries.push({ action: 'edit', label: 'Edit' });
+  // A manual space is whatever machine runs the agent: this is how it gets its token.
+  if (manual) entries.push({ action: 'agent', label: 'Agent Setup' });
   if (space.status === 'RUNNING' && space.services.ssh) entries.push({ action: 'ssh', label: 'SSH Info' });
   if ((space.status === 'STOPPED' || space.status === 'FAILED') && !pending) entries.push({ action: 'delete', label: 'Delete', danger: true });
   return entries;
