@@ -68,4 +68,25 @@ describe('first run, login and logout in the browser', () => {
     await page.waitForURL(/\/login/);
     await context.close();
   });
+
+  it('sends an open page to the login form, by itself, when its session ends elsewhere', async () => {
+    const context = await browser.newContext({ viewport: WIDE, baseURL: server.url });
+    const page = await context.newPage();
+    await open(page, '/login');
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('correct-horse');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/spaces');
+
+    // The same session is logged out from somewhere else (another tab, the API).
+    const [cookie] = await context.cookies();
+    const elsewhere = server.client();
+    elsewhere.cookie = `${cookie!.name}=${cookie!.value}`;
+    expect(await elsewhere.data('mutation { logout }')).toEqual({ logout: true });
+
+    // Knot closes the page's live socket as the session ends; the page goes to the login form by itself.
+    await page.waitForURL(/\/login\?next=%2Fspaces$/);
+    await page.getByRole('heading', { name: 'Log in to Knot' }).waitFor();
+    await context.close();
+  });
 });

@@ -22,11 +22,24 @@ function createSocket(): WsClient {
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 5_000) + Math.random() * 250)),
     on: {
       connected: (_socket, _payload, wasRetry) => connection.connected(wasRetry),
-      closed: (event) => connection.lost((event as { code?: number }).code),
+      closed: (event) => {
+        const code = (event as { code?: number }).code;
+        connection.lost(code);
+        // 4403: the socket's credentials were refused or revoked.
+        if (code === 4403) authLost();
+      },
     },
   });
   return socket;
 }
+
+/** Listeners told when Knot no longer accepts the session (expired, logged out elsewhere, deactivated). */
+const authLostListeners = new Set<() => void>();
+export function onAuthLost(listener: () => void): () => void {
+  authLostListeners.add(listener);
+  return () => authLostListeners.delete(listener);
+}
+const authLost = () => authLostListeners.forEach((listener) => listener());
 
 let socket: WsClient | null = null;
 function currentSocket(): WsClient {
@@ -63,7 +76,11 @@ export const urql = new Client({
 });
 
 function unwrap<T>(result: OperationResult<T, AnyVariables>): T {
-  if (result.error) throw toApiError(result.error);
+  if (result.error) {
+    const error = toApiError(result.error);
+    if (error.code === 'UNAUTHENTICATED') authLost();
+    throw error;
+  }
   if (!result.data) throw new ApiError('Knot sent an empty answer.', 'UNKNOWN');
   return result.data;
 }

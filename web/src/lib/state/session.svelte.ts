@@ -43,6 +43,8 @@ class Session {
     const pending = early ?? query<SessionData>(SESSION);
     early = null;
     const data = await pending;
+    // The session ended under us: the live socket was opened with it.
+    if (this.#me && !data.me) resetSocket();
     this.#server = data.serverInfo;
     this.#me = data.me;
     this.#loaded = true;
