@@ -64,11 +64,12 @@ describe('a manual space in the browser', () => {
     const dialog = page.getByRole('dialog', { name: 'Agent Setup' });
     await dialog.getByRole('button', { name: 'Create agent token' }).click();
     const environment = (await dialog.locator('pre').textContent())!;
-    expect(environment).toMatch(/KNOT_AGENT_TOKEN=/);
+    expect(environment).toMatch(/^export KNOT_AGENT_TOKEN='.+'$/m);
     await screenshot(page, 'agent-setup');
     await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
 
-    const env = Object.fromEntries(environment.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    const env = Object.fromEntries([...environment.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(Object.keys(env).sort()).toEqual(['KNOT_AGENT_TOKEN', 'KNOT_SERVER', 'KNOT_SPACE_ID']);
     // The environment names Knot's public URL; this test server listens on loopback.
     agent = new HostAgent(bundle, { ...env, KNOT_SERVER: h.server.url });
     await row.locator('[data-status="RUNNING"]').waitFor({ timeout: 30_000 });
