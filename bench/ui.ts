@@ -66,7 +66,7 @@ export async function benchUi(): Promise<BenchResult[]> {
       { name: `the same page's \`spaces\` query from a bare HTTP client (median of ${LOADS})`, value: median(load.query), unit: 'ms' },
       { name: 'JavaScript in web/build (every .js file)', value: js.raw / 1024, unit: 'KiB' },
       { name: 'JavaScript in web/build, gzipped', value: js.gzip / 1024, unit: 'KiB' },
-      { name: 'JavaScript the Spaces page loaded, gzipped as served', value: load.jsBytes / 1024, unit: 'KiB (raw)' },
+      { name: 'JavaScript the Spaces page downloads (served uncompressed)', value: load.jsBytes / 1024, unit: 'KiB' },
     ];
   } finally {
     await browser.close();
