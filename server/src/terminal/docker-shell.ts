@@ -31,7 +31,9 @@ export async function openDockerShell(
   });
   const resize = (cols: number, rows: number) =>
     void session.resize(cols, rows).catch((err) => log.debug({ err, containerId }, 'terminal resize failed'));
-  resize(size.cols, size.rows);
+  // Wait for the first size before any input flows: a command typed at once (`stty size`, a
+  // full-screen editor) would otherwise see a 0×0 terminal.
+  await session.resize(size.cols, size.rows).catch((err) => log.debug({ err, containerId }, 'terminal resize failed'));
 
   let closed = false;
   return {
