@@ -11,6 +11,7 @@ export function space(overrides: Partial<Space> & { id: string }): Space {
     pullProgress: null,
     updateAvailable: false,
     template: { id: 't1', name: 'Busybox', platform: 'DOCKER' },
+    owner: { id: 'me' },
     services: { terminal: false, codeServer: false, desktop: false, ssh: false, vscodeTunnel: null, ports: [] },
     ...overrides,
   };

@@ -25,8 +25,13 @@ describe('the space menu follows the guide', () => {
 
   it('never offers Start for a manual template: its agent starts it, set up from Agent Setup', () => {
     const manual = space({ id: 'a', template: { id: 't', name: 'Laptop', platform: 'MANUAL' } });
-    expect(labels(manual)).toEqual(['Edit', 'Agent Setup', 'Delete']);
-    expect(labels({ ...manual, status: 'RUNNING' })).toEqual(['Edit', 'Agent Setup']);
+    expect(labels(manual, null, 'me')).toEqual(['Edit', 'Agent Setup', 'Delete']);
+    expect(labels({ ...manual, status: 'RUNNING' }, null, 'me')).toEqual(['Edit', 'Agent Setup']);
+  });
+
+  it('offers Agent Setup only to the owner: the agent acts as them, so not even an admin may set it up', () => {
+    const manual = space({ id: 'a', template: { id: 't', name: 'Laptop', platform: 'MANUAL' }, owner: { id: 'someone-else' } });
+    expect(labels(manual, null, 'me')).toEqual(['Edit', 'Delete']);
   });
 
   it('offers nothing while a space is being deleted', () => {

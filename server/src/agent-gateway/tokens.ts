@@ -17,11 +17,18 @@ export interface CreatedAgentToken {
 
 /**
  * A manual space's agent token. Docker spaces get a fresh one injected at each start; a manual
- * space's machine is the user's, so the owner (or MANAGE_SPACES) asks for one. It is shown once,
- * stored only as a hash, and replaces the previous one: an agent still using that is disconnected.
+ * space's machine is the user's, so the owner asks for one. It is shown once, stored only as a
+ * hash, and replaces the previous one: an agent still using that is disconnected.
+ *
+ * Only the owner, never MANAGE_SPACES or an admin: whoever holds the token decides what the
+ * space's desktop and ports serve to the owner, on Knot's origin and with the owner's service
+ * password, which is the owner's account (docs/security.md).
  */
 export async function createAgentToken(services: Services, viewer: Viewer, spaceId: string): Promise<CreatedAgentToken> {
   const space = await getSpaceFor(services, viewer, spaceId);
+  if (space.ownerId !== viewer.user.id) {
+    throw new KnotError('FORBIDDEN', `Only the owner of "${space.name}" can set up its agent: the agent acts as them.`);
+  }
   const [template] = await services.db.select({ platform: templates.platform }).from(templates).where(eq(templates.id, space.templateId));
   if (template?.platform !== 'MANUAL') {
     throw new KnotError(

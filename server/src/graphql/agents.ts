@@ -19,7 +19,7 @@ builder.mutationFields((t) => ({
   createAgentToken: t.field({
     type: AgentTokenRef,
     description:
-      'A new agent token for a space of a manual template (owner or MANAGE_SPACES). The space runs while an agent holding it is connected.',
+      'A new agent token for a space of a manual template (the owner only, not even an admin: the agent serves the owner). The space runs while an agent holding it is connected.',
     args: { spaceId: t.arg.id({ required: true }) },
     resolve: (_root, { spaceId }, ctx) => createAgentToken(ctx.services, requireViewer(ctx), String(spaceId)),
   }),

@@ -3,6 +3,7 @@
 const SPACE_FIELDS = `
   id name shell altNames status error pullProgress updateAvailable
   template { id name platform }
+  owner { id }
   services { terminal codeServer desktop ssh vscodeTunnel { name connected } ports { name port protocol url } }
 `;
 

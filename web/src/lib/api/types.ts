@@ -61,6 +61,7 @@ export interface Space {
   pullProgress: number | null;
   updateAvailable: boolean;
   template: { id: string; name: string; platform: Platform };
+  owner: { id: string };
   services: SpaceServices;
 }
 

@@ -23,9 +23,9 @@ export interface MenuEntry {
  * The space menu for the state the space is in. While an action is in flight (`pending`), or the
  * space is between states, the menu reads "Starting"/"Stopping" in place of the action, as the
  * guide describes. Manual spaces never offer Start: their agent starts them (Agent Setup gives
- * the machine its token).
+ * the machine its token, and only to the owner: `viewerId` is who is looking).
  */
-export function spaceMenu(space: Space, pending: SpaceAction | null = null): MenuEntry[] {
+export function spaceMenu(space: Space, pending: SpaceAction | null = null, viewerId: string | null = null): MenuEntry[] {
   const manual = space.template.platform === 'MANUAL';
   const entries: MenuEntry[] = [];
   const starting = space.status === 'STARTING' || pending === 'start' || pending === 'restart';
@@ -42,8 +42,9 @@ export function spaceMenu(space: Space, pending: SpaceAction | null = null): Men
     }
   }
   entries.push({ action: 'edit', label: 'Edit' });
-  // A manual space is whatever machine runs the agent: this is how it gets its token.
-  if (manual) entries.push({ action: 'agent', label: 'Agent Setup' });
+  // A manual space is whatever machine runs the agent: this is how it gets its token. The agent acts
+  // as the owner, so the server refuses anyone else (an admin too) and the menu does not offer it.
+  if (manual && space.owner.id === viewerId) entries.push({ action: 'agent', label: 'Agent Setup' });
   if (space.status === 'RUNNING' && space.services.ssh) entries.push({ action: 'ssh', label: 'SSH Info' });
   if ((space.status === 'STOPPED' || space.status === 'FAILED') && !pending) entries.push({ action: 'delete', label: 'Delete', danger: true });
   return entries;
