@@ -23,6 +23,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY server server
 COPY schema schema
+COPY protocol protocol
 COPY migrations migrations
 COPY agent agent
 COPY --from=build /app/web/build web/build

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { AGENT_PATH, PROTOCOL_VERSION, SPACE_HEADER } from '../agent/src/protocol.js';
+import { AGENT_PATH, PROTOCOL_VERSION, SPACE_HEADER } from '../protocol/agent-wire.js';
 
 export interface AgentsWorkerInput {
   url: string;

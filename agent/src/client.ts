@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import type { AgentConfig } from './config.js';
 import type { Log } from './log.js';
-import { Mux } from './mux.js';
+import { Mux } from '../../protocol/mux.js';
 import { collectReport } from './probes.js';
 import {
   AGENT_PATH,
@@ -12,8 +12,8 @@ import {
   encodeData,
   parseServerMessage,
   type AgentMessage,
-  type ServiceReport,
-} from './protocol.js';
+} from '../../protocol/agent-wire.js';
+import type { ServiceReport } from '../../protocol/service-report.js';
 import type { PtyLauncher } from './pty.js';
 import { AgentStreams } from './streams.js';
 

@@ -1,4 +1,4 @@
-import type { PortProtocol } from './protocol.js';
+import type { PortProtocol } from '../../protocol/enums.js';
 
 export interface PortSpec {
   port: number;

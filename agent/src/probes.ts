@@ -2,7 +2,7 @@ import { exec } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { AgentConfig } from './config.js';
-import type { ServiceReport } from './protocol.js';
+import type { ServiceReport } from '../../protocol/service-report.js';
 
 /** A probe that takes longer than this counts as "not answering": the report must not lag. */
 const PROBE_TIMEOUT_MS = 1_000;

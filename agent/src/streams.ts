@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { finished } from 'node:stream/promises';
 import type { Log } from './log.js';
-import { Mux, type MuxStream } from './mux.js';
-import { MAX_STREAMS, type AgentMessage, type ServerMessage } from './protocol.js';
+import { Mux, type MuxStream } from '../../protocol/mux.js';
+import { MAX_STREAMS, type AgentMessage, type ServerMessage } from '../../protocol/agent-wire.js';
 import type { PtyLauncher, PtyProcess } from './pty.js';
 
 /** Opens what the server asks for inside the space and pipes it to a multiplexed stream. */

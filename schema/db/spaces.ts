@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { ServiceReport } from '../../server/src/spaces/service-report.js';
+import { SPACE_STATUSES, type SpaceStatus } from '../../protocol/enums.js';
+import type { ServiceReport } from '../../protocol/service-report.js';
 import { templates } from './templates.js';
 import { users } from './users.js';
 
-export const spaceStatuses = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'DELETING', 'FAILED'] as const;
-export type SpaceStatus = (typeof spaceStatuses)[number];
+/** The statuses live in protocol/ (the API and the clients share them); re-exported for the tables' users. */
+export { SPACE_STATUSES as spaceStatuses, type SpaceStatus };
 
 export const spaces = pgTable(
   'spaces',
@@ -20,7 +21,7 @@ export const spaces = pgTable(
       .references(() => templates.id, { onDelete: 'restrict' }),
     shell: text('shell').notNull(),
     altNames: text('alt_names').array().notNull().default(sql`'{}'::text[]`),
-    status: text('status', { enum: spaceStatuses }).notNull().default('STOPPED'),
+    status: text('status', { enum: SPACE_STATUSES }).notNull().default('STOPPED'),
     error: text('error'),
     /** Percentage of an image pull in progress, null when none. */
     pullProgress: integer('pull_progress'),

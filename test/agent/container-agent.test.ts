@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../agent/src/protocol.js';
+import { CloseCode } from '../../protocol/agent-wire.js';
 import type { Subscription } from '../helpers/graphql.js';
 import { waitFor } from '../helpers/wait.js';
 import { UPDATE_TEMPLATE, containerOf, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';

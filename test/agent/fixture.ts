@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { buildAgent } from '../../agent/build.mjs';
-import { AGENT_PATH, SPACE_HEADER } from '../../agent/src/protocol.js';
+import { AGENT_PATH, SPACE_HEADER } from '../../protocol/agent-wire.js';
 import type { Logger } from '../../server/src/logger.js';
 import { NODE_IMAGE } from '../helpers/env.js';
 import { waitFor } from '../helpers/wait.js';

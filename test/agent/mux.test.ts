@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Mux, type MuxStream } from '../../agent/src/mux.js';
-import { MAX_DATA, STREAM_WINDOW, type StreamControl } from '../../agent/src/protocol.js';
+import { Mux, type MuxStream } from '../../protocol/mux.js';
+import { MAX_DATA, STREAM_WINDOW, type StreamControl } from '../../protocol/agent-wire.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Two multiplexers joined back to back, delivering each frame on a later tick, as a socket would. */

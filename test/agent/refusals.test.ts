@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode, MAX_MESSAGE, STREAM_WINDOW, encodeData } from '../../agent/src/protocol.js';
-import type { MuxStream } from '../../agent/src/mux.js';
+import { CloseCode, MAX_MESSAGE, STREAM_WINDOW, encodeData } from '../../protocol/agent-wire.js';
+import type { MuxStream } from '../../protocol/mux.js';
 import { waitFor } from '../helpers/wait.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { CREATE_AGENT_TOKEN, RawAgent, WATCH_SERVICES, agentBundle, captureLogs, report, type ServicesChange } from './fixture.js';

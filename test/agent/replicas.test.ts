@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../agent/src/protocol.js';
+import { CloseCode } from '../../protocol/agent-wire.js';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { openSql } from '../helpers/sql.js';

@@ -1,5 +1,5 @@
 import type { WebSocket, RawData } from 'ws';
-import { Mux, type MuxStream } from '../../../agent/src/mux.js';
+import { Mux, type MuxStream } from '../../../protocol/mux.js';
 import {
   CloseCode,
   MAX_STREAMS,
@@ -8,8 +8,8 @@ import {
   parseAgentMessage,
   type AgentMessage,
   type ServerMessage,
-  type ServiceReport,
-} from '../../../agent/src/protocol.js';
+} from '../../../protocol/agent-wire.js';
+import type { ServiceReport } from '../../../protocol/service-report.js';
 import type { Logger } from '../logger.js';
 import type { AgentShell } from './types.js';
 

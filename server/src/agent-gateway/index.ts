@@ -1,4 +1,4 @@
-import { AGENT_PATH } from '../../../agent/src/protocol.js';
+import { AGENT_PATH } from '../../../protocol/agent-wire.js';
 import type { Feature } from '../app.js';
 import { agentBundleHandler } from './bundle.js';
 import { AgentGateway } from './gateway.js';

@@ -1,3 +1,4 @@
+import { SHELLS, type Shell } from '../../../protocol/enums.js';
 import { badInput } from '../errors.js';
 
 /** Limits on what people type; every one is checked before anything is written. */
@@ -13,8 +14,7 @@ export const LIMITS = {
   timezone: 64,
 } as const;
 
-export const SHELLS = ['bash', 'zsh', 'fish', 'sh'] as const;
-export type Shell = (typeof SHELLS)[number];
+export { SHELLS, type Shell };
 
 export function checkUsername(value: string): string {
   const name = value.trim();

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { eq, inArray } from 'drizzle-orm';
-import { spaces, spaceStatuses, templates, users } from '../../../schema/db/index.js';
+import { PORT_PROTOCOLS, SPACE_CHANGE_KINDS, SPACE_STATUSES, type PortProtocol } from '../../../protocol/enums.js';
+import { spaces, templates, users } from '../../../schema/db/index.js';
 import type { EventMap } from '../pubsub.js';
 import {
   canManage,
@@ -25,11 +26,9 @@ import { ShellEnum, UserRef } from './users.js';
 /** A space row, possibly carrying its template and owner already (subscriptions load them once per event). */
 type SpaceParent = SpaceRow & { preloaded?: { template: TemplateRow; owner: UserRow } };
 
-export const SpaceStatusEnum = builder.enumType('SpaceStatus', { values: spaceStatuses });
-const SpaceChangeKindEnum = builder.enumType('SpaceChangeKind', {
-  values: ['SNAPSHOT', 'CREATED', 'STATUS', 'PULL_PROGRESS', 'RENAMED', 'TEMPLATE_CHANGED', 'SERVICES', 'DELETED'] as const,
-});
-const PortProtocolEnum = builder.enumType('PortProtocol', { values: ['HTTP', 'HTTPS', 'TCP'] as const });
+export const SpaceStatusEnum = builder.enumType('SpaceStatus', { values: SPACE_STATUSES });
+const SpaceChangeKindEnum = builder.enumType('SpaceChangeKind', { values: SPACE_CHANGE_KINDS });
+const PortProtocolEnum = builder.enumType('PortProtocol', { values: PORT_PROTOCOLS });
 
 
 const VSCodeTunnelRef = builder.objectRef<{ name: string; connected: boolean }>('VSCodeTunnel').implement({
@@ -39,7 +38,7 @@ const VSCodeTunnelRef = builder.objectRef<{ name: string; connected: boolean }>(
 interface PortView {
   port: number;
   name: string;
-  protocol: 'HTTP' | 'HTTPS' | 'TCP';
+  protocol: PortProtocol;
   url: string | null;
 }
 const SpacePortRef = builder.objectRef<PortView>('SpacePort').implement({

@@ -1,4 +1,5 @@
 import { asc, eq, inArray } from 'drizzle-orm';
+import { SHELLS } from '../../../protocol/enums.js';
 import { roles, userRoles, users } from '../../../schema/db/index.js';
 import { createUser, deleteUser, updateUser } from '../auth/user-admin.js';
 import type { UserRow } from '../auth/viewer.js';
@@ -17,7 +18,7 @@ export function asOwnProfile(row: UserRow): UserRow {
   ownProfiles.add(row);
   return row;
 }
-export const ShellEnum = builder.enumType('Shell', { values: ['bash', 'zsh', 'fish', 'sh'] as const });
+export const ShellEnum = builder.enumType('Shell', { values: SHELLS });
 
 UserRef.implement({
   fields: (t) => ({

@@ -1,4 +1,4 @@
-import type { ServiceReport } from '../../../agent/src/protocol.js';
+import type { ServiceReport } from '../../../protocol/service-report.js';
 import type { Config } from '../config.js';
 
 /**

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import type { PublishedSpaceChangeKind } from '../../../protocol/enums.js';
 import { spaces, type SpaceStatus } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
 import type { PubSub } from '../pubsub.js';
@@ -6,14 +7,7 @@ import type { PubSub } from '../pubsub.js';
 export type SpaceRow = typeof spaces.$inferSelect;
 
 /** Why subscribers hear about a space; the UI may use it to choose a toast. */
-export type SpaceChangeKind =
-  | 'CREATED'
-  | 'STATUS'
-  | 'PULL_PROGRESS'
-  | 'RENAMED'
-  | 'TEMPLATE_CHANGED'
-  | 'SERVICES'
-  | 'DELETED';
+export type SpaceChangeKind = PublishedSpaceChangeKind;
 
 /**
  * The one write a state change is: UPDATE … WHERE status IN (from). Two racing clients get one row

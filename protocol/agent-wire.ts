@@ -1,3 +1,6 @@
+import { parseReport, type ServiceReport } from './service-report.js';
+import { isId, isName, isObject, isPort, isSize } from './validate.js';
+
 /**
  * The agent's wire protocol, shared by the agent (bundled into the space) and the server's gateway.
  *
@@ -39,28 +42,6 @@ export const CloseCode = {
   goingAway: 1001,
 } as const;
 
-export type PortProtocol = 'HTTP' | 'HTTPS' | 'TCP';
-
-/** What answers inside a space, as the agent last saw it. */
-export interface ServiceReport {
-  /** A pty shell can be opened through the agent. */
-  terminal: boolean;
-  /** code-server's `/healthz` answered 200. */
-  codeServer: boolean;
-  /** The VNC web port accepted a connection. */
-  desktop: boolean;
-  /** The SSH port accepted a connection. */
-  ssh: boolean;
-  sshPort: number | null;
-  /** Where code-server and the VNC web server listen while they answer, for the server's proxies. */
-  codeServerPort?: number | null;
-  vncHttpPort?: number | null;
-  /** Set when KNOT_VSCODE_TUNNEL names a tunnel; `connected` says whether it is up. */
-  vscodeTunnel: { name: string; connected: boolean } | null;
-  /** The configured ports that accepted a connection. */
-  ports: { port: number; name: string; protocol: PortProtocol }[];
-}
-
 export type AgentMessage =
   | { t: 'hello'; version: number; agent: string; reportIntervalMs: number }
   | { t: 'report'; report: ServiceReport }
@@ -92,42 +73,6 @@ export function encodeData(id: number, payload: Uint8Array): Buffer {
 export function decodeData(frame: Buffer): { id: number; payload: Buffer } | null {
   if (frame.length < 4) return null;
   return { id: frame.readUInt32BE(0), payload: frame.subarray(4) };
-}
-
-const MAX_PORTS = 200;
-const MAX_NAME = 100;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 0xffffffff;
-const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 65535;
-const isSize = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 10_000;
-const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_NAME;
-
-/** A report as the server accepts it, or null when any field is missing or of the wrong type. */
-export function parseReport(v: unknown): ServiceReport | null {
-  if (!isObject(v)) return null;
-  const { terminal, codeServer, desktop, ssh, sshPort, vscodeTunnel, ports, codeServerPort, vncHttpPort } = v;
-  if (typeof terminal !== 'boolean' || typeof codeServer !== 'boolean' || typeof desktop !== 'boolean' || typeof ssh !== 'boolean') return null;
-  if (sshPort !== null && !isPort(sshPort)) return null;
-  for (const port of [codeServerPort, vncHttpPort]) if (port !== undefined && port !== null && !isPort(port)) return null;
-  if (vscodeTunnel !== null && !(isObject(vscodeTunnel) && isName(vscodeTunnel.name) && typeof vscodeTunnel.connected === 'boolean')) return null;
-  if (!Array.isArray(ports) || ports.length > MAX_PORTS) return null;
-  const parsed: ServiceReport['ports'] = [];
-  for (const p of ports) {
-    if (!isObject(p) || !isPort(p.port) || !isName(p.name) || !['HTTP', 'HTTPS', 'TCP'].includes(p.protocol as string)) return null;
-    parsed.push({ port: p.port, name: p.name, protocol: p.protocol as PortProtocol });
-  }
-  return {
-    terminal,
-    codeServer,
-    desktop,
-    ssh,
-    sshPort: sshPort as number | null,
-    ...(isPort(codeServerPort) ? { codeServerPort } : {}),
-    ...(isPort(vncHttpPort) ? { vncHttpPort } : {}),
-    vscodeTunnel: vscodeTunnel ? { name: (vscodeTunnel as { name: string }).name, connected: (vscodeTunnel as { connected: boolean }).connected } : null,
-    ports: parsed,
-  };
 }
 
 function parseStreamControl(m: Record<string, unknown>): StreamControl | null {

@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import { ACK_THRESHOLD, MAX_DATA, STREAM_WINDOW, type StreamControl } from './protocol.js';
+import { ACK_THRESHOLD, MAX_DATA, STREAM_WINDOW, type StreamControl } from './agent-wire.js';
 
 /** How a multiplexer puts frames on its WebSocket. */
 export interface MuxTransport {

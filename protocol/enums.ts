@@ -1,0 +1,26 @@
+/**
+ * The value sets that the database, the server's GraphQL schema, the agent and the CLI agree on.
+ * The GraphQL enums are built from these lists, so the web UI's and the CLI's generated types
+ * (from schema/schema.graphql) follow them too.
+ */
+
+/** A space's state; only the server's lifecycle changes it. */
+export const SPACE_STATUSES = ['STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'DELETING', 'FAILED'] as const;
+export type SpaceStatus = (typeof SPACE_STATUSES)[number];
+
+/**
+ * Why subscribers hear about a space (the UI may choose a toast by it). SNAPSHOT is only ever sent
+ * by a subscription itself, as the first message or after a missed event, never published.
+ */
+export const SPACE_CHANGE_KINDS = ['SNAPSHOT', 'CREATED', 'STATUS', 'PULL_PROGRESS', 'RENAMED', 'TEMPLATE_CHANGED', 'SERVICES', 'DELETED'] as const;
+export type SpaceChangeKind = (typeof SPACE_CHANGE_KINDS)[number];
+/** The kinds a change of a space publishes. */
+export type PublishedSpaceChangeKind = Exclude<SpaceChangeKind, 'SNAPSHOT'>;
+
+/** The login shells a space's terminal may run. */
+export const SHELLS = ['bash', 'zsh', 'fish', 'sh'] as const;
+export type Shell = (typeof SHELLS)[number];
+
+/** How a port inside a space is reached. */
+export const PORT_PROTOCOLS = ['HTTP', 'HTTPS', 'TCP'] as const;
+export type PortProtocol = (typeof PORT_PROTOCOLS)[number];
