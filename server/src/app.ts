@@ -7,7 +7,7 @@ import { openDatabase } from './db.js';
 import { createGraphQL } from './graphql/http.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { createWebHandler } from './http/web.js';
-import { Router, type RequestHandler, type UpgradeHandler } from './http/router.js';
+import { Router, type RequestHandler, type RouteEntry, type UpgradeHandler } from './http/router.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPubSub } from './pubsub.js';
@@ -30,6 +30,11 @@ export interface AppOptions {
 
 export interface App {
   services: Services;
+  /**
+   * Every HTTP and WebSocket route the server answers, in the order it tries them; an HTTP request
+   * no route takes goes to the web UI, an upgrade no route takes gets a 404.
+   */
+  routes(): RouteEntry[];
   /** Listens on `port` (0 picks a free one) and resolves to the base URL. */
   start(port?: number, host?: string): Promise<string>;
   stop(): Promise<void>;
@@ -144,6 +149,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   let stopping: Promise<void> | undefined;
   return {
     services,
+    routes: () => router.list(),
     start(port = config.port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -4,6 +4,16 @@ import type { Duplex } from 'node:stream';
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
 
+/** One registered route as the authorization matrix test enumerates it: what answers, on which transports. */
+export interface RouteEntry {
+  name: string;
+  /** The path for path routes; undefined for custom matchers. */
+  path?: string;
+  prefix: boolean;
+  http: boolean;
+  upgrade: boolean;
+}
+
 /**
  * Routes by exact path or path prefix, and, before those, by custom matchers (e.g. a
  * `user--space--port.<wildcard domain>` host). Each feature registers its own routes, so app.ts
@@ -23,6 +33,14 @@ export class Router {
   match(name: string, match: (req: IncomingMessage) => boolean, handlers: { http?: RequestHandler; upgrade?: UpgradeHandler }): this {
     this.matchers.push({ name, match, ...handlers });
     return this;
+  }
+
+  /** Every route, matchers first, as find() tries them. */
+  list(): RouteEntry[] {
+    return [
+      ...this.matchers.map((m) => ({ name: m.name, prefix: false, http: !!m.http, upgrade: !!m.upgrade })),
+      ...this.routes.map((r) => ({ name: r.name, path: r.path, prefix: r.prefix, http: !!r.http, upgrade: !!r.upgrade })),
+    ];
   }
 
   find(req: IncomingMessage, kind: 'http' | 'upgrade'): { name: string; handler: RequestHandler | UpgradeHandler } | null {

@@ -4,7 +4,7 @@ import type { Feature } from '../app.js';
 import type { Services } from '../services.js';
 import { createTerminalRoute } from '../terminal/route.js';
 import { createForwardRoute } from './forward.js';
-import { PORT_LOGIN_PATH } from './port-auth.js';
+import { PORT_AUTH_PATH, PORT_LOGIN_PATH } from './port-auth.js';
 import { isPortHostRequest } from './port-hosts.js';
 import { answer } from './reverse-proxy.js';
 import { createSpaceProxies } from './space-proxies.js';
@@ -17,8 +17,41 @@ export function parseSpacePath(url: string | undefined): { spaceId: string; kind
   return { spaceId: match[1]!, kind: match[2]!, rest: match[3] ?? '' };
 }
 
-const PROXIED = new Set(['code-server', 'desktop', 'ports']);
-const KINDS = new Set([...PROXIED, 'terminal', 'forward']);
+/**
+ * What answers under `/spaces/<id>/<kind>/`: a reverse proxy (HTTP and WebSocket), or a WebSocket
+ * only (HTTP gets 426). The dispatch below reads this table, and SPACE_ROUTES lists it for the
+ * authorization matrix test, so a new kind cannot be added without a rule there.
+ */
+const SPACE_KINDS = {
+  terminal: 'websocket',
+  forward: 'websocket',
+  'code-server': 'proxy',
+  desktop: 'proxy',
+  ports: 'proxy',
+} as const satisfies Record<string, 'websocket' | 'proxy'>;
+const PROXIED = new Set(Object.keys(SPACE_KINDS).filter((k) => SPACE_KINDS[k as keyof typeof SPACE_KINDS] === 'proxy'));
+const KINDS = new Set(Object.keys(SPACE_KINDS));
+
+/** The path shape of each kind, as the upgrade dispatch below accepts it. */
+const KIND_PATHS: Record<keyof typeof SPACE_KINDS, string> = {
+  terminal: '/spaces/<id>/terminal',
+  forward: '/spaces/<id>/forward/<port>',
+  'code-server': '/spaces/<id>/code-server/*',
+  desktop: '/spaces/<id>/desktop/*',
+  ports: '/spaces/<id>/ports/<port>/*',
+};
+
+/** Every route the `spaces` matcher answers, with the transport: `HTTP` or `WS` (an upgrade). */
+export const SPACE_ROUTES: readonly string[] = [
+  `HTTP ${PORT_LOGIN_PATH}`,
+  ...Object.entries(SPACE_KINDS).flatMap(([kind]) => {
+    const path = KIND_PATHS[kind as keyof typeof SPACE_KINDS];
+    return [`HTTP ${path}`, `WS ${path}`];
+  }),
+];
+
+/** Every route the `space-port-host` matcher answers on `<user>--<space>--<port>.<wildcard domain>`. */
+export const PORT_HOST_ROUTES: readonly string[] = [`HTTP <port host>${PORT_AUTH_PATH}`, 'HTTP <port host>/*', 'WS <port host>/*'];
 
 /** Only our own paths, so any other `/spaces/…` address stays the web UI's. */
 function isSpaceRoute(req: IncomingMessage): boolean {
@@ -56,7 +89,9 @@ export const spaceRoutesFeature: Feature = (services: Services, router) => {
     if ((req.url ?? '').split('?')[0] === PORT_LOGIN_PATH) return proxies.login(req, res);
     const parts = parseSpacePath(req.url);
     if (parts && PROXIED.has(parts.kind)) return proxies.http(req, res, parts);
-    if (parts?.kind === 'terminal' || parts?.kind === 'forward') return answer(res, 426, 'This address is a WebSocket.', { upgrade: 'websocket' });
+    if (parts && SPACE_KINDS[parts.kind as keyof typeof SPACE_KINDS] === 'websocket') {
+      return answer(res, 426, 'This address is a WebSocket.', { upgrade: 'websocket' });
+    }
     answer(res, 404, 'Not found.');
   };
   // A port host is the space's whole origin, so it is matched first: even its /graphql is the app's.

@@ -4,8 +4,8 @@
 //   8443  the same over TLS (tls-cert.pem: a self-signed test certificate, as dev servers use)
 //   7000  the same, but not offered by the agent (the proxy must not reach it)
 //   9000  TCP echo
-//   13337 a fake code-server: /healthz, and JSON like 8080 elsewhere
-//   6901  a fake desktop: only answers with the right Basic credential (KNOT_EXPECTED_AUTH)
+//   13337 a fake code-server: /healthz, and JSON like 8080 elsewhere (upgrades too)
+//   6901  a fake desktop: only answers (and upgrades) with the right Basic credential (KNOT_EXPECTED_AUTH)
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -37,10 +37,17 @@ createTlsServer(tls, echoRequest).listen(8443, '127.0.0.1');
 
 createTcpServer((socket) => socket.pipe(socket).on('error', () => {})).listen(9000, '127.0.0.1');
 
-createServer((req, res) => (req.url === '/healthz' ? res.end('ok') : echoRequest(req, res))).listen(13337, '127.0.0.1');
+createServer((req, res) => (req.url === '/healthz' ? res.end('ok') : echoRequest(req, res)))
+  .on('upgrade', acceptUpgrade)
+  .listen(13337, '127.0.0.1');
 
 const expected = `Basic ${Buffer.from(process.env.KNOT_EXPECTED_AUTH ?? '').toString('base64')}`;
 createServer((req, res) => {
   if (req.headers.authorization !== expected) return res.writeHead(401, { 'www-authenticate': 'Basic realm="desktop"' }).end('no');
   res.end(`desktop for ${(process.env.KNOT_EXPECTED_AUTH ?? '').split(':')[0]}`);
-}).listen(6901, '127.0.0.1');
+})
+  .on('upgrade', (req, socket) => {
+    if (req.headers.authorization === expected) return acceptUpgrade(req, socket);
+    socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+  })
+  .listen(6901, '127.0.0.1');

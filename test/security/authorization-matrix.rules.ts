@@ -1,0 +1,146 @@
+/**
+ * The authorization matrix: who may call every GraphQL root field and every HTTP and WebSocket
+ * route, and how everyone else is refused. docs/security.md and docs/permissions.md say why.
+ *
+ * One row per field or route (a few fields have extra rows, named `Field (case)`, for the cases
+ * that guard against a role growing itself). Columns are the actors, in this order:
+ *
+ *   anonymous   no credential at all
+ *   other       an ordinary user who is not the owner of anything the request targets
+ *   SPACES      holds MANAGE_SPACES only        USERS      holds MANAGE_USERS only
+ *   ROLES       holds MANAGE_ROLES only         TEMPLATES  holds MANAGE_TEMPLATES only
+ *   owner       an ordinary user who owns the space (or API token) the request targets
+ *   admin       holds the built-in Admin role
+ *
+ * Outcomes:
+ *   GraphQL   'ok' (data, no error) or the error's `extensions.code`. A code that is not a refusal
+ *             (INVALID_TRANSITION, …) means the caller got past every authorization check.
+ *   HTTP      'HTTP <status>', sometimes with what the answer was (e.g. 'HTTP 302 login').
+ *   WebSocket 'WS open' (the far end answered), 'WS <close code>', or 'HTTP <status>' when the
+ *             handshake itself was refused.
+ *
+ * When you change who may do something, change its row here in the same commit. A row that
+ * encodes today's behaviour while a stricter rule is pending says so in a `pending:` comment.
+ */
+
+export const ACTORS = ['anonymous', 'other', 'SPACES', 'USERS', 'ROLES', 'TEMPLATES', 'owner', 'admin'] as const;
+export type Actor = (typeof ACTORS)[number];
+export type Row = readonly [string, string, string, string, string, string, string, string];
+
+const OK = 'ok';
+const UNAUTH = 'UNAUTHENTICATED';
+const FORBID = 'FORBIDDEN';
+const NOT_FOUND = 'NOT_FOUND';
+/** Got past authorization; refused only because a manual space is not started or stopped from Knot. */
+const PASSED = 'INVALID_TRANSITION';
+
+// prettier-ignore
+export const FIELD_RULES: Record<string, Row> = {
+  //                                                                 anonymous          other      SPACES     USERS      ROLES      TEMPLATES  owner      admin
+  'Query.me':                                                       [OK,                OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Query.serverInfo':                                               [OK,                OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Query.apiTokens':                                                [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Query.auditLog':                                                 [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Query.roles':                                                    [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Query.users':                                                    [UNAUTH,            FORBID,    OK,        OK,        FORBID,    FORBID,    FORBID,    OK],
+  'Query.space':                                                    [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Query.spaces':                                                   [UNAUTH,            FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
+  'Query.templates':                                                [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Query.template':                                                 [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Query.variables':                                                [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+
+  'Mutation.setup':                                                 ['ALREADY_SET_UP',  'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP'],
+  'Mutation.login':                                                 [OK,                OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Mutation.logout':                                                [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Mutation.createApiToken':                                        [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  // Only your own tokens: anyone else's answers like a missing one.
+  'Mutation.revokeApiToken':                                        [UNAUTH,            NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        NOT_FOUND],
+  'Mutation.updateProfile':                                         [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+
+  'Mutation.createUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.createUser (with a role holding a permission the actor lacks)':
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.updateUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+  // pending (secauth): nobody acts on a user holding a permission they lack, so USERS becomes FORBIDDEN.
+  'Mutation.updateUser (target holds a permission the actor lacks)':
+                                                                    [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.deleteUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+
+  'Mutation.createRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+  // pending (secauth): nobody grants a permission they lack, so ROLES becomes FORBIDDEN.
+  'Mutation.createRole (with a permission the actor lacks)':
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+  'Mutation.updateRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+  // pending (secauth): nobody grants a permission they lack, so ROLES becomes FORBIDDEN.
+  'Mutation.updateRole (adds a permission the actor lacks)':
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+  'Mutation.deleteRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+
+  'Mutation.createTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  // pending (secauth): root-equivalent keys only from an Admin, so TEMPLATES becomes FORBIDDEN.
+  'Mutation.createTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  'Mutation.updateTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  'Mutation.deleteTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  'Mutation.createVariable':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.updateVariable':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.deleteVariable':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+
+  // Creates a space for the owner: yourself, or anyone with MANAGE_SPACES.
+  'Mutation.createSpace':                                           [UNAUTH,            FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
+  'Mutation.updateSpace':                                           [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Mutation.startSpace':                                            [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
+  'Mutation.stopSpace':                                             [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
+  'Mutation.restartSpace':                                          [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
+  'Mutation.deleteSpace':                                           [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  // pending (secauth): only the owner mints a manual space's agent token, so SPACES and admin become FORBIDDEN.
+  'Mutation.createAgentToken':                                      [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+
+  // Over graphql-ws; a socket without a valid credential is closed with 4403 before it can subscribe.
+  'Subscription.spaceChanged':                                      ['WS 4403',         NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Subscription.spacesChanged':                                     ['WS 4403',         FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
+  // The same over server-sent events (POST /graphql, Accept: text/event-stream).
+  'Subscription.spaceChanged (server-sent events)':                 [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Subscription.spacesChanged (server-sent events)':                [UNAUTH,            FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
+};
+
+const H = (status: number, what = '') => `HTTP ${status}${what ? ` ${what}` : ''}`;
+const WS_OPEN = 'WS open';
+
+/**
+ * Routes, as `HTTP <path>` or `WS <path>` (a WebSocket upgrade). Requests into a space target the
+ * owner's running space; they carry the actor's API token (`Authorization: Bearer`), except
+ * port-login, which reads only the session cookie.
+ */
+// prettier-ignore
+export const ROUTE_RULES: Record<string, Row> = {
+  //                                                anonymous          other              SPACES             USERS              ROLES              TEMPLATES          owner              admin
+  'HTTP /graphql':                                 [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
+  'WS /graphql':                                   ['WS 4403',         'WS ack',          'WS ack',          'WS ack',          'WS ack',          'WS ack',          'WS ack',          'WS ack'],
+  'HTTP /healthz':                                 [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
+  // pending (net): /metrics behind a token or a separate address.
+  'HTTP /metrics':                                 [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
+  // Agents only: a user's credential is never an agent token, not even the owner's.
+  'WS /agent':                                     ['WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401'],
+  'HTTP /agent/knot-agent.mjs':                    [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
+
+  'HTTP /spaces/port-login':                       [H(302, 'login'),   H(404),            H(404),            H(404),            H(404),            H(404),            H(302, 'ticket'),  H(404)],
+  'HTTP /spaces/<id>/terminal':                    [H(426),            H(426),            H(426),            H(426),            H(426),            H(426),            H(426),            H(426)],
+  'WS /spaces/<id>/terminal':                      ['WS 4401',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         WS_OPEN,           'WS 4404'],
+  'HTTP /spaces/<id>/forward/<port>':              [H(426),            H(426),            H(426),            H(426),            H(426),            H(426),            H(426),            H(426)],
+  'WS /spaces/<id>/forward/<port>':                ['WS 4401',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         WS_OPEN,           'WS 4404'],
+  'HTTP /spaces/<id>/code-server/*':               [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'WS /spaces/<id>/code-server/*':                 [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
+  'HTTP /spaces/<id>/desktop/*':                   [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'WS /spaces/<id>/desktop/*':                     [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
+  'HTTP /spaces/<id>/ports/<port>/*':              [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'WS /spaces/<id>/ports/<port>/*':                [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
+
+  // The port host's login callback: only a ticket from port-login opens it, and only the owner gets one.
+  'HTTP <port host>/__knot/auth':                  [H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(302),            H(401)],
+  'HTTP <port host>/*':                            [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'WS <port host>/*':                              [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
+
+  // Anything else: the web UI's static files for everyone (or, before `npm run build`, the same 503 for everyone).
+  'HTTP * (web UI)':                               ['web UI',          'web UI',          'web UI',          'web UI',          'web UI',          'web UI',          'web UI',          'web UI'],
+  'WS * (no route)':                               [H(404),            H(404),            H(404),            H(404),            H(404),            H(404),            H(404),            H(404)],
+};
