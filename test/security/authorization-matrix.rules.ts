@@ -92,8 +92,8 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.stopSpace':                                             [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
   'Mutation.restartSpace':                                          [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
   'Mutation.deleteSpace':                                           [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
-  // pending (secauth): only the owner mints a manual space's agent token, so SPACES and admin become FORBIDDEN.
-  'Mutation.createAgentToken':                                      [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  // Only the owner mints a manual space's agent token: those who may see the space hear FORBIDDEN.
+  'Mutation.createAgentToken':                                      [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
 
   // Over graphql-ws; a socket without a valid credential is closed with 4403 before it can subscribe.
   'Subscription.spaceChanged':                                      ['WS 4403',         NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
