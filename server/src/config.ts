@@ -15,6 +15,8 @@ export interface Config {
   /** An agent silent this long counts as gone: its icons disappear and a manual space stops (3× its 5 s report interval). */
   agentTimeoutMs: number;
   logLevel: string;
+  /** The bridge network spaces join unless their job names one; containers on it cannot reach each other. */
+  spacesNetwork: string;
   /** Secure cookies only make sense when the public URL is https. */
   secureCookies: boolean;
 }
@@ -32,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     agentUrl: (overrides.agentUrl ?? env.KNOT_AGENT_URL ?? agentUrlFrom(url)).replace(/\/+$/, ''),
     agentTimeoutMs: overrides.agentTimeoutMs ?? positiveInt(env.KNOT_AGENT_TIMEOUT_MS ?? '15000', 'KNOT_AGENT_TIMEOUT_MS'),
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
+    spacesNetwork: overrides.spacesNetwork ?? (env.KNOT_SPACES_NETWORK || 'knot-spaces'),
     secureCookies: overrides.secureCookies ?? url.startsWith('https://'),
   };
 }

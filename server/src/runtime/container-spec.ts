@@ -65,6 +65,7 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
       Memory: spec.memoryBytes,
       NanoCpus: spec.nanoCpus,
       ExtraHosts: spec.extraHosts,
+      PidsLimit: spec.pidsLimit,
     },
   };
 }

@@ -9,9 +9,10 @@ import { RuntimeError, engineMessage, isConnectionError, statusOf } from './erro
 import { watchContainerEvents } from './events.js';
 import { collectExec, startExec } from './exec.js';
 import { readJsonLines } from './json-lines.js';
+import { ensureNetwork, removeNetwork } from './networks.js';
 import { PullProgress, type PullMessage } from './pull-progress.js';
 import type {
-  ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, Runtime,
+  ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, Runtime,
 } from './runtime.js';
 
 export type DockerRuntimeOptions = ConnectionOptions;
@@ -112,6 +113,14 @@ class DockerRuntime implements Runtime {
       this.docker.listVolumes({ filters: JSON.stringify(labelFilter(labels)), abortSignal: signal }),
     );
     return (res.Volumes ?? []).map((v) => v.Name);
+  }
+
+  ensureNetwork(spec: NetworkSpec): Promise<string> {
+    return ensureNetwork(this.conn, spec);
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    return removeNetwork(this.conn, name);
   }
 
   async runContainer(spec: ContainerSpec): Promise<string> {

@@ -47,6 +47,15 @@ export interface ContainerSpec {
   nanoCpus?: number;
   /** "name:ip" entries, as in /etc/hosts. */
   extraHosts?: string[];
+  /** Most processes the container may run at once (a fork bomb stops there). */
+  pidsLimit?: number;
+}
+
+export interface NetworkSpec {
+  name: string;
+  labels?: Labels;
+  /** false: containers on the network cannot open connections to each other (only to the host and beyond). */
+  interContainer: boolean;
 }
 
 export interface ContainerInfo {
@@ -148,6 +157,14 @@ export interface Runtime {
   /** A missing volume is fine. */
   removeVolume(name: string): Promise<void>;
   listVolumes(labels?: Labels): Promise<string[]>;
+
+  /**
+   * Creates the bridge network if it is missing and returns its id. One that exists under the name
+   * but lets containers talk when `interContainer` is false is refused, not used.
+   */
+  ensureNetwork(spec: NetworkSpec): Promise<string>;
+  /** Removes every network of that name; a missing one is fine. */
+  removeNetwork(name: string): Promise<void>;
 
   /** Creates and starts; if the start fails, the created container is removed. Returns the id. */
   runContainer(spec: ContainerSpec): Promise<string>;

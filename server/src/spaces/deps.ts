@@ -23,4 +23,5 @@ export const LABELS = {
   owner: 'knot.owner',
   template: 'knot.template',
   templateHash: 'knot.template-hash',
+  network: 'knot.network',
 } as const;

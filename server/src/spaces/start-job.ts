@@ -5,6 +5,7 @@ import { RuntimeError, type ContainerSpec } from '../runtime/index.js';
 import { renderJob, type JobSpec, type TemplateVars } from '../templates/index.js';
 import { variableValues } from '../templates/store.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
+import { DEFAULT_PIDS_LIMIT, spacesNetwork } from './isolation.js';
 import { markDied } from './reconcile.js';
 import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
 
@@ -55,6 +56,8 @@ export async function runStart(deps: SpaceDeps, spaceId: string, handoff: JobHan
     // Needs nothing from the template, so it is asked while the database answers (if it must).
     const volumesNow = deps.runtime.listVolumes({ [LABELS.space]: space.id });
     volumesNow.catch(() => {}); // awaited below
+    const network = spacesNetwork(deps);
+    network.catch(() => {}); // awaited below, unless the job names its own
     const { owner, template, varValues } = handoff.inputs ?? (await readStartInputs(deps, space));
     const vars: TemplateVars = {
       space: { id: space.id, name: space.name },
@@ -91,7 +94,7 @@ export async function runStart(deps: SpaceDeps, spaceId: string, handoff: JobHan
     };
     containerId = await runReplacingLeftover(
       deps,
-      containerSpec(name, rendered.job, labels, {
+      containerSpec(name, rendered.job, rendered.job.network ?? (await network), labels, {
         KNOT_SERVER: deps.config.agentUrl,
         KNOT_SPACE_ID: space.id,
         KNOT_SPACE_NAME: space.name,
@@ -194,7 +197,7 @@ async function syncVolumes(deps: SpaceDeps, spaceId: string, wanted: string[], e
   ]);
 }
 
-function containerSpec(name: string, job: JobSpec, labels: Record<string, string>, agentEnv: Record<string, string>): ContainerSpec {
+function containerSpec(name: string, job: JobSpec, networkMode: string, labels: Record<string, string>, agentEnv: Record<string, string>): ContainerSpec {
   return {
     name,
     image: job.image,
@@ -211,12 +214,13 @@ function containerSpec(name: string, job: JobSpec, labels: Record<string, string
     capAdd: job.capAdd,
     capDrop: job.capDrop,
     privileged: job.privileged,
-    networkMode: job.network,
+    networkMode,
     hostname: job.hostname,
     devices: job.devices.map((d) => ({ hostPath: d.pathOnHost, containerPath: d.pathInContainer, permissions: d.permissions })),
     dns: job.dns,
     memoryBytes: job.memoryBytes,
     nanoCpus: job.nanoCpus,
     extraHosts: ['host.docker.internal:host-gateway'],
+    pidsLimit: job.pidsLimit ?? DEFAULT_PIDS_LIMIT,
   };
 }

@@ -120,6 +120,16 @@ export function parseCpus(value: string): number | Invalid {
 }
 
 /**
+ * A whole number of processes, at least 1. "Unlimited" (Docker's -1) is not offered: a template
+ * that needs more names a bigger number, and a fork bomb in a space still stops somewhere.
+ */
+export function parsePidsLimit(value: string): number | Invalid {
+  const pids = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(pids >= 1) || !Number.isSafeInteger(pids)) return invalid(`"pids_limit" must be a whole number of processes of at least 1, not "${value}"`);
+  return pids;
+}
+
+/**
  * Splits a one-line command into arguments the way a shell would for quoting (no expansion).
  * `${{ … }}` is kept whole so the variable inside can be rendered per argument afterwards.
  */

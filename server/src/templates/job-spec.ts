@@ -5,7 +5,7 @@
 import type { Node } from 'yaml';
 import { isMap, isScalar, isSeq } from 'yaml';
 import { identityRender, YamlReader, type Render } from './yaml-reader.js';
-import { isInvalid, parseCpus, parseDevice, parseMemory, parseMount, parsePort, splitCommand } from './job-fields.js';
+import { isInvalid, parseCpus, parseDevice, parseMemory, parseMount, parsePidsLimit, parsePort, splitCommand } from './job-fields.js';
 import type { DeviceMapping, Invalid, Mount, PortMapping } from './job-fields.js';
 
 export type { DeviceMapping, Mount, PortMapping } from './job-fields.js';
@@ -29,11 +29,14 @@ export interface JobSpec {
   memoryBytes?: number;
   /** Docker's HostConfig.NanoCpus: cpus × 10⁹. */
   nanoCpus?: number;
+  /** Most processes at once; unset: the server's default for every space. */
+  pidsLimit?: number;
 }
 
 const KEYS = [
   'image', 'command', 'environment', 'ports', 'volumes', 'cap_add', 'cap_drop', 'privileged',
   'network', 'hostname', 'devices', 'dns', 'memory', 'cpus',
+  'pids_limit',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -138,6 +141,12 @@ export function readJobSpec(r: YamlReader): JobSpec | undefined {
     const nano = value === undefined ? undefined : parseCpus(value);
     if (isInvalid(nano)) r.fail(node('cpus'), nano.invalid);
     else if (nano !== undefined) spec.nanoCpus = nano;
+  }
+  if (has('pids_limit')) {
+    const value = scalarText(r, node('pids_limit'), '"pids_limit"');
+    const pids = value === undefined ? undefined : parsePidsLimit(value);
+    if (isInvalid(pids)) r.fail(node('pids_limit'), pids.invalid);
+    else if (pids !== undefined) spec.pidsLimit = pids;
   }
   return spec;
 }
