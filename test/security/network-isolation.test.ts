@@ -55,9 +55,9 @@ describe('network isolation between users (finding 3)', () => {
     port = new URL(h.server.url).port;
     const { id: templateId } = await h.createTemplate({ name: 'dev server', job: DEV_SERVER_JOB });
     const users = await Promise.all(['alice', 'bob'].map((name) => createUser(h.server, h.admin.client, name)));
-    [alice, bob] = await Promise.all(
-      users.map(async (user) => (await h.createSpace({ templateId, name: 'dev', userId: user.userId })).id),
-    );
+    const spaces = await Promise.all(users.map((user) => h.createSpace({ templateId, name: 'dev', userId: user.userId })));
+    alice = spaces[0]!.id;
+    bob = spaces[1]!.id;
     await Promise.all([h.startAndWait(alice), h.startAndWait(bob)]);
     await waitFor(() => h.server.app.services.agents.isConnected(alice) && h.server.app.services.agents.isConnected(bob), {
       timeout: 60_000,
