@@ -85,8 +85,10 @@ describe('roles and permissions', () => {
 
     const managers = (await admin.data<{ createRole: Role }>(CREATE_ROLE, { name: 'Role managers', permissions: ['MANAGE_ROLES'] })).createRole;
     const { client: erin } = await createUser(server, admin, 'erin', [managers.id]);
-    const made = await erin.data<{ createRole: Role }>(CREATE_ROLE, { name: 'Made by erin', permissions: ['MANAGE_SPACES'] });
+    const made = await erin.data<{ createRole: Role }>(CREATE_ROLE, { name: 'Made by erin', permissions: ['MANAGE_ROLES'] });
     expect(made.createRole.name).toBe('Made by erin');
+    // …but only within what erin holds herself (test/security/no-role-grows-itself.test.ts).
+    expect(await erin.errorCode(CREATE_ROLE, { name: 'Beyond erin', permissions: ['MANAGE_SPACES'] })).toBe('FORBIDDEN');
   });
 
   it('answers NOT_FOUND for a role that does not exist', async () => {

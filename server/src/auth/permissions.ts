@@ -15,3 +15,13 @@ export const ADMIN_ROLE_NAME = 'Admin';
 export function isPermission(value: string): value is Permission {
   return (PERMISSIONS as readonly string[]).includes(value);
 }
+
+/**
+ * The permissions in `wanted` that `holder` lacks (none for an admin). Nobody grants a permission
+ * they lack, or acts on someone who holds one they lack: otherwise managing users or roles would
+ * be a way to gain whatever the managed hold.
+ */
+export function lacking(holder: { isAdmin: boolean; permissions: ReadonlySet<Permission> }, wanted: Iterable<string>): string[] {
+  if (holder.isAdmin) return [];
+  return [...new Set(wanted)].filter((p) => !holder.permissions.has(p as Permission));
+}

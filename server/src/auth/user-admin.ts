@@ -3,11 +3,11 @@ import { roles, spaces, userRoles, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { authChanged, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
-import { ADMIN_ROLE_ID, type Permission } from './permissions.js';
+import { ADMIN_ROLE_ID, lacking } from './permissions.js';
 import { nameTakenOnRace } from './unique.js';
 import { generateServicePassword, hashPassword } from './secrets.js';
 import { checkEmail, checkPassword, checkShell, checkTimezone, isUuid } from './validation.js';
-import type { UserRow, Viewer } from './viewer.js';
+import { loadPermissions, type UserRow, type Viewer } from './viewer.js';
 
 /**
  * The roles exist, and the viewer may hand them out: an admin any role; anyone else (MANAGE_USERS)
@@ -21,7 +21,7 @@ async function checkRoleIds(deps: AccountDeps, viewer: Viewer, roleIds: string[]
   if (found.length !== unique.length) throw notFound('One of the roles');
   if (!viewer.isAdmin) {
     if (found.some((r) => r.id === ADMIN_ROLE_ID)) throw new KnotError('FORBIDDEN', 'Only an admin can grant the Admin role.');
-    const beyond = found.filter((r) => r.permissions.some((p) => !viewer.permissions.has(p as Permission)));
+    const beyond = found.filter((r) => lacking(viewer, r.permissions).length > 0);
     if (beyond.length) {
       throw new KnotError('FORBIDDEN', `You cannot grant the role "${beyond[0]!.name}": it has permissions you do not have.`);
     }
@@ -65,9 +65,7 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
   if (input.preferredShell != null) changes.preferredShell = checkShell(input.preferredShell);
   if (input.timezone != null) changes.timezone = checkTimezone(input.timezone);
   if (input.resetServicePassword) changes.servicePassword = generateServicePassword();
-  if (!viewer.isAdmin && (await hasAdminRole(deps, id))) {
-    throw new KnotError('FORBIDDEN', 'Only an admin can change another admin.');
-  }
+  await checkWithinReach(deps, viewer, id, 'change');
   const roleIds = input.roleIds ? await checkRoleIds(deps, viewer, input.roleIds) : null;
 
   const user = await deps.db
@@ -101,9 +99,7 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
 export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
   if (!isUuid(id)) throw notFound('That user');
   if (id === viewer.user.id) throw new KnotError('FORBIDDEN', 'You cannot delete your own account.');
-  if ((await hasAdminRole(deps, id)) && !viewer.isAdmin) {
-    throw new KnotError('FORBIDDEN', 'Only an admin can delete another admin.');
-  }
+  await checkWithinReach(deps, viewer, id, 'delete');
   await deps.db.transaction(async (tx) => {
     // Deleting the row would cascade to the spaces' rows but leave their containers and volumes
     // running unowned; the spaces are deleted first, through their own lifecycle.
@@ -122,10 +118,16 @@ export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string):
   await authChanged(deps, { userId: id });
 }
 
-async function hasAdminRole(deps: AccountDeps, userId: string): Promise<boolean> {
-  const rows = await deps.db
-    .select({ roleId: userRoles.roleId })
-    .from(userRoles)
-    .where(sql`${userRoles.userId} = ${userId} and ${userRoles.roleId} = ${ADMIN_ROLE_ID}`);
-  return rows.length > 0;
+/**
+ * Acting on a user who holds a permission the viewer lacks (or is an Admin) is refused: setting
+ * their password, say, would be signing in as them and holding what they hold.
+ */
+export async function checkWithinReach(deps: AccountDeps, viewer: Viewer, userId: string, verb: string): Promise<void> {
+  if (viewer.isAdmin || userId === viewer.user.id) return;
+  const target = await loadPermissions(deps.db, userId);
+  if (target.isAdmin) throw new KnotError('FORBIDDEN', `Only an admin can ${verb} another admin.`);
+  const beyond = lacking(viewer, target.permissions);
+  if (beyond.length) {
+    throw new KnotError('FORBIDDEN', `You cannot ${verb} this user: they hold ${beyond.join(', ')}, which you do not.`);
+  }
 }

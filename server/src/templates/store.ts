@@ -9,6 +9,7 @@ import { KnotError, badInput, notFound } from '../errors.js';
 import type { PubSub } from '../pubsub.js';
 import { formatIssue } from './errors.js';
 import { templateHash } from './hash.js';
+import { rootKeysIn } from './root-keys.js';
 import { validateTemplate } from './validate.js';
 
 export type TemplateRow = typeof templates.$inferSelect;
@@ -47,13 +48,29 @@ function checkText(field: string, value: string, max: number, label: string) {
   return value;
 }
 
-async function prepare(deps: TemplateDeps, input: Required<{ [K in keyof TemplateInput]: NonNullable<TemplateInput[K]> }>) {
+/**
+ * Checked at every save of the whole job, changed or not: a template manager who is not an Admin
+ * cannot save (nor re-save, say to rename) a template that holds a root-equivalent key.
+ */
+function checkRootKeys(viewer: Viewer, job: string) {
+  if (viewer.isAdmin) return;
+  const [use] = rootKeysIn(job);
+  if (!use) return;
+  throw new KnotError(
+    'FORBIDDEN',
+    `job line ${use.line}: only an Admin can save a template with "${use.key}": ${use.why}.`,
+    { field: 'job', line: use.line, key: use.key },
+  );
+}
+
+async function prepare(deps: TemplateDeps, viewer: Viewer, input: Required<{ [K in keyof TemplateInput]: NonNullable<TemplateInput[K]> }>) {
   const name = input.name.trim();
   if (!name) throw badInput('name', 'A template needs a name.');
   checkText('name', name, MAX_NAME, 'template name');
   checkText('description', input.description, MAX_DESCRIPTION, 'description');
   checkText('job', input.job, MAX_YAML, 'job');
   checkText('volumes', input.volumes, MAX_YAML, 'volume definitions');
+  if (input.platform === 'DOCKER') checkRootKeys(viewer, input.job);
   const result = validateTemplate({
     job: input.job,
     volumes: input.volumes,
@@ -80,7 +97,7 @@ async function checkNameFree(db: Db, name: string, exceptId?: string) {
 }
 
 export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: TemplateInput): Promise<TemplateRow> {
-  const values = await prepare(deps, {
+  const values = await prepare(deps, viewer, {
     name: input.name ?? '',
     description: input.description ?? '',
     platform: input.platform ?? 'DOCKER',
@@ -111,7 +128,7 @@ export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: str
     const [inUse] = await deps.db.select({ n: count() }).from(spaces).where(eq(spaces.templateId, id));
     if (inUse!.n > 0) throw new KnotError('TEMPLATE_IN_USE', 'The platform of a template with spaces cannot change.');
   }
-  const values = await prepare(deps, merged);
+  const values = await prepare(deps, viewer, merged);
   if (values.name.toLowerCase() !== current.name.toLowerCase()) await checkNameFree(deps.db, values.name, id);
   const row = await deps.db.transaction(async (tx) => {
     const [updated] = await tx

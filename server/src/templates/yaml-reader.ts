@@ -42,9 +42,18 @@ export class YamlReader {
   }
 
   fail(node: unknown, message: string, offsetInNode = 0): void {
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    const { line, col } = this.lines.linePos((range?.[0] ?? 0) + offsetInNode);
+    const { line, col } = this.position(node, offsetInNode);
     this.issues.push({ document: this.document, line, column: col, message });
+  }
+
+  /** The 1-based line a node starts on. */
+  lineOf(node: unknown): number {
+    return this.position(node).line;
+  }
+
+  private position(node: unknown, offsetInNode = 0) {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    return this.lines.linePos((range?.[0] ?? 0) + offsetInNode);
   }
 
   throwIfFailed(): void {
