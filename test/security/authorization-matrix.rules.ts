@@ -61,24 +61,24 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.createUser (with a role holding a permission the actor lacks)':
                                                                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.updateUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
-  // pending (secauth): nobody acts on a user holding a permission they lack, so USERS becomes FORBIDDEN.
+  // Nobody acts on a user holding a permission they lack.
   'Mutation.updateUser (target holds a permission the actor lacks)':
-                                                                    [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,        FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.createRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
-  // pending (secauth): nobody grants a permission they lack, so ROLES becomes FORBIDDEN.
+  // Nobody grants a permission they lack.
   'Mutation.createRole (with a permission the actor lacks)':
-                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,        FORBID,    FORBID,    OK],
   'Mutation.updateRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
-  // pending (secauth): nobody grants a permission they lack, so ROLES becomes FORBIDDEN.
+  // Nobody grants a permission they lack, not even to a role they hold.
   'Mutation.updateRole (adds a permission the actor lacks)':
-                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,        FORBID,    FORBID,    OK],
   'Mutation.deleteRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
 
   'Mutation.createTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
-  // pending (secauth): root-equivalent keys only from an Admin, so TEMPLATES becomes FORBIDDEN.
-  'Mutation.createTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  // Root-equivalent job keys only from an Admin.
+  'Mutation.createTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,        FORBID,    OK],
   'Mutation.updateTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   'Mutation.deleteTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   'Mutation.createVariable':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
