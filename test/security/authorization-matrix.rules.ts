@@ -63,23 +63,30 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.updateUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
   // Nobody acts on a user holding a permission they lack.
   'Mutation.updateUser (target holds a permission the actor lacks)':
-                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,        FORBID,    FORBID,    FORBID,    OK],
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.deleteUser (target holds a permission the actor lacks)':
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.createRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
   // Nobody grants a permission they lack.
   'Mutation.createRole (with a permission the actor lacks)':
-                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,        FORBID,    FORBID,    OK],
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.updateRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
   // Nobody grants a permission they lack, not even to a role they hold.
   'Mutation.updateRole (adds a permission the actor lacks)':
-                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,        FORBID,    FORBID,    OK],
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
 
   'Mutation.createTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
-  // Root-equivalent job keys only from an Admin.
-  'Mutation.createTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,        FORBID,    OK],
+  // Root-equivalent job keys only from an Admin, at every save.
+  'Mutation.createTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.createTemplate (host bind mount)':                      [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.createTemplate (network: host)':                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.createTemplate (cap_add)':                              [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.createTemplate (devices)':                              [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.updateTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  'Mutation.updateTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   'Mutation.createVariable':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.updateVariable':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],

@@ -189,6 +189,11 @@ const ID = (id: () => string) => () => ({ id: id() });
 const newRole = async (name: string) => (await asAdmin<{ createRole: { id: string } }>(`mutation($n: String!) { createRole(name: $n, permissions: []) { id } }`, { n: name })).createRole.id;
 const newUser = async (username: string, roleIds: string[] = []) =>
   (await asAdmin<{ createUser: { id: string } }>(`mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i: { username, email: `${username}@example.com`, password: PASSWORD, roleIds } })).createUser.id;
+const newTemplate = async (name: string) =>
+  (await asAdmin<{ createTemplate: { id: string } }>(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, { i: { name, job: busyboxJob() } })).createTemplate.id;
+/** A template whose job carries `extra` (one of the keys that hand a space the Docker host). */
+const createTemplateWith = (extra: string) =>
+  gql(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, (a) => ({ i: { name: `${extra.split(':')[0]} by ${a}`, job: busyboxJob(extra) } }));
 const newSpace = async (name: string, templateId = fx.plainTemplateId) => (await h.createSpace({ templateId, name, userId: as.owner.userId })).id;
 
 const CALLS: Record<string, Call> = {
@@ -225,6 +230,9 @@ const CALLS: Record<string, Call> = {
     `mutation($id: ID!, $p: String!) { updateUser(id: $id, input: { password: $p }) { id } }`,
     (a) => ({ id: fx.templatesHolderId, p: `taken-over-by-${lower(a)}` }),
   ),
+  'Mutation.deleteUser (target holds a permission the actor lacks)': gql(`mutation($id: ID!) { deleteUser(id: $id) }`, async (a) => ({
+    id: await newUser(`gone-maker-${lower(a)}`, [fx.roleIds.MANAGE_TEMPLATES!]),
+  })),
   'Mutation.deleteUser': gql(`mutation($id: ID!) { deleteUser(id: $id) }`, async (a) => ({ id: await newUser(`gone-${lower(a)}`) })),
 
   'Mutation.createRole': gql(`mutation($n: String!) { createRole(name: $n, permissions: []) { id } }`, (a) => ({ n: `made by ${a}` })),
@@ -243,10 +251,16 @@ const CALLS: Record<string, Call> = {
   'Mutation.createTemplate (privileged: true)': gql(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, (a) => ({
     i: { name: `privileged by ${a}`, job: busyboxJob('privileged: true\n') },
   })),
-  'Mutation.updateTemplate': gql(`mutation($id: ID!, $d: String!) { updateTemplate(id: $id, input: { description: $d }) { id } }`, (a) => ({ id: fx.plainTemplateId, d: `edited by ${a}` })),
-  'Mutation.deleteTemplate': gql(`mutation($id: ID!) { deleteTemplate(id: $id) }`, async (a) => ({
-    id: (await asAdmin<{ createTemplate: { id: string } }>(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, { i: { name: `drop ${a}`, job: busyboxJob() } })).createTemplate.id,
+  'Mutation.createTemplate (host bind mount)': createTemplateWith('volumes:\n  - /:/host\n'),
+  'Mutation.createTemplate (network: host)': createTemplateWith('network: host\n'),
+  'Mutation.createTemplate (cap_add)': createTemplateWith('cap_add:\n  - SYS_ADMIN\n'),
+  'Mutation.createTemplate (devices)': createTemplateWith('devices:\n  - /dev/fuse\n'),
+  'Mutation.updateTemplate (privileged: true)': gql(`mutation($id: ID!, $job: String!) { updateTemplate(id: $id, input: { job: $job }) { id } }`, async (a) => ({
+    id: await newTemplate(`to privilege by ${a}`),
+    job: busyboxJob('privileged: true\n'),
   })),
+  'Mutation.updateTemplate': gql(`mutation($id: ID!, $d: String!) { updateTemplate(id: $id, input: { description: $d }) { id } }`, (a) => ({ id: fx.plainTemplateId, d: `edited by ${a}` })),
+  'Mutation.deleteTemplate': gql(`mutation($id: ID!) { deleteTemplate(id: $id) }`, async (a) => ({ id: await newTemplate(`drop ${a}`) })),
   'Mutation.createVariable': gql(`mutation($n: String!) { createVariable(name: $n, value: "x") { id } }`, (a) => ({ n: `MADE_BY_${a.toUpperCase()}` })),
   'Mutation.updateVariable': gql(`mutation($id: ID!, $v: String!) { updateVariable(id: $id, value: $v) { id } }`, (a) => ({ id: fx.variableId, v: `by ${a}` })),
   'Mutation.deleteVariable': gql(`mutation($id: ID!) { deleteVariable(id: $id) }`, async (a) => ({
