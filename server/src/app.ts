@@ -14,13 +14,14 @@ import { createPubSub } from './pubsub.js';
 import type { Services } from './services.js';
 import { loadCryptoBox } from './crypto-box.js';
 import { createDockerRuntime } from './runtime/index.js';
-import { SpaceJobs } from './spaces/service.js';
+import { SpaceJobs } from './spaces/jobs.js';
 import { noReports } from './spaces/service-report.js';
 import { noAgents } from './agent-gateway/types.js';
 import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
 import { LABELS } from './spaces/deps.js';
 import { spaceRoutesFeature } from './proxy/routes.js';
 import { agentGatewayFeature } from './agent-gateway/index.js';
+import type { Feature } from './feature.js';
 
 export interface AppOptions {
   config?: Partial<Config>;
@@ -40,11 +41,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/**
- * Features that bring their own routes (agent gateway, terminals, proxies). Each registers on the
- * router and may return a dispose() for shutdown.
- */
-export type Feature = (services: Services, router: Router) => Promise<{ dispose?(): Promise<void> } | void> | { dispose?(): Promise<void> } | void;
 // The agent gateway first: it sets services.agents, which the space routes use.
 const FEATURES: Feature[] = [agentGatewayFeature, spaceRoutesFeature];
 

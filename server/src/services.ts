@@ -6,7 +6,7 @@ import type { Metrics } from './metrics.js';
 import type { PubSub } from './pubsub.js';
 import type { CryptoBox } from './crypto-box.js';
 import type { Runtime } from './runtime/index.js';
-import type { SpaceJobs } from './spaces/service.js';
+import type { SpaceJobs } from './spaces/jobs.js';
 import type { ServiceReports } from './spaces/service-report.js';
 import type { AgentConnections } from './agent-gateway/types.js';
 

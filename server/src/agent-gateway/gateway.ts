@@ -7,7 +7,8 @@ import type { ServiceReport } from '../../../protocol/service-report.js';
 import { hashToken } from '../auth/secrets.js';
 import type { Services } from '../services.js';
 import type { ServiceReports } from '../spaces/service-report.js';
-import { publishSpace, transition } from '../spaces/store.js';
+import { agentConnected, agentSilent } from '../spaces/lifecycle.js';
+import { publishSpace } from '../spaces/store.js';
 import { isUuid } from '../templates/store.js';
 import { AgentConnection } from './connection.js';
 import { ReportWriter } from './report-writer.js';
@@ -18,7 +19,7 @@ import {
   releaseSpace,
   renewLeases,
   silentManualSpaces,
-  stopSilentManualSpace,
+  stillSilent,
 } from './store.js';
 import type { AgentConnections, AgentShell } from './types.js';
 
@@ -113,7 +114,7 @@ export class AgentGateway implements AgentConnections, ServiceReports {
   }
 
   private async accept(ws: WebSocket, space: { id: string; ownerId: string; templateId: string }, token: string, session: string) {
-    const { log, db, pubsub } = this.services;
+    const { log, db } = this.services;
     const connection = new AgentConnection(ws, space.id, space.ownerId, session, hashToken(token), log, (report) =>
       this.reports.write({ spaceId: space.id, ownerId: space.ownerId, session, report }),
     );
@@ -127,11 +128,7 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     this.connections.set(space.id, connection);
     try {
       if ((await platformOf(db, space.templateId)) === 'MANUAL') {
-        const running = await transition(db, space.id, ['STOPPED', 'FAILED'], { status: 'RUNNING', error: null });
-        if (running) {
-          log.info({ spaceId: space.id }, 'manual space is running: its agent connected');
-          await publishSpace(pubsub, running, 'STATUS');
-        }
+        if (await agentConnected(this.services, space.id)) log.info({ spaceId: space.id }, 'manual space is running: its agent connected');
       }
     } catch (err) {
       log.error({ err, spaceId: space.id }, 'could not mark a manual space running');
@@ -188,10 +185,7 @@ export class AgentGateway implements AgentConnections, ServiceReports {
       // All at once, so the events share NOTIFYs (a dead replica may leave thousands).
       await Promise.all((await dropLapsedReports(db)).map((space) => publishSpace(pubsub, space, 'SERVICES')));
       for (const id of await silentManualSpaces(db)) {
-        const stopped = await stopSilentManualSpace(db, id);
-        if (!stopped) continue;
-        log.info({ spaceId: id }, 'manual space stopped: its agent has been silent past the timeout');
-        await publishSpace(pubsub, stopped, 'STATUS');
+        if (await agentSilent(this.services, id, stillSilent)) log.info({ spaceId: id }, 'manual space stopped: its agent has been silent past the timeout');
       }
     } catch (err) {
       log.error({ err }, 'agent gateway housekeeping failed');

@@ -1,5 +1,5 @@
 import { AGENT_PATH } from '../../../protocol/agent-wire.js';
-import type { Feature } from '../app.js';
+import type { Feature } from '../feature.js';
 import { agentBundleHandler } from './bundle.js';
 import { AgentGateway } from './gateway.js';
 

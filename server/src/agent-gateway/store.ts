@@ -68,25 +68,18 @@ export async function dropLapsedReports(db: Db): Promise<Pick<SpaceRow, 'id' | '
     .returning({ id: spaces.id, ownerId: spaces.ownerId });
 }
 
-/** Running manual spaces with no agent and no lease left: they stop (the caller transitions each). */
+/** Running manual spaces with no agent and no lease left: they stop (the caller transitions each, see stillSilent). */
 export async function silentManualSpaces(db: Db): Promise<string[]> {
   const rows = await db
     .select({ id: spaces.id })
     .from(spaces)
     .innerJoin(templates, eq(templates.id, spaces.templateId))
-    .where(and(eq(templates.platform, 'MANUAL'), eq(spaces.status, 'RUNNING'), isNull(spaces.agentSession), leaseLapsed));
+    .where(and(eq(templates.platform, 'MANUAL'), eq(spaces.status, 'RUNNING'), stillSilent));
   return rows.map((r) => r.id);
 }
 
-/** RUNNING → STOPPED, only if still agentless and past its lease: an agent that just came back wins. */
-export async function stopSilentManualSpace(db: Db, spaceId: string): Promise<SpaceRow | null> {
-  const [row] = await db
-    .update(spaces)
-    .set({ status: 'STOPPED', services: null, agentLeaseUntil: null, updatedAt: new Date() })
-    .where(and(eq(spaces.id, spaceId), eq(spaces.status, 'RUNNING'), isNull(spaces.agentSession), leaseLapsed))
-    .returning();
-  return row ?? null;
-}
+/** A manual space may stop only while still agentless and past its lease: an agent that just came back wins. */
+export const stillSilent = and(isNull(spaces.agentSession), leaseLapsed)!;
 
 export async function platformOf(db: Db, templateId: string): Promise<'DOCKER' | 'MANUAL' | null> {
   const [row] = await db.select({ platform: templates.platform }).from(templates).where(eq(templates.id, templateId));

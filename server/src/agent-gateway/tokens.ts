@@ -5,7 +5,7 @@ import { hashToken, newToken } from '../auth/secrets.js';
 import type { Viewer } from '../auth/viewer.js';
 import { KnotError } from '../errors.js';
 import type { Services } from '../services.js';
-import { getSpaceFor } from '../spaces/service.js';
+import { getSpaceFor } from '../spaces/access.js';
 import type { SpaceRow } from '../spaces/store.js';
 
 export interface CreatedAgentToken {

@@ -3,16 +3,9 @@ import { eq, inArray } from 'drizzle-orm';
 import { PORT_PROTOCOLS, SPACE_CHANGE_KINDS, SPACE_STATUSES, type PortProtocol } from '../../../protocol/enums.js';
 import { spaces, templates, users } from '../../../schema/db/index.js';
 import type { EventMap } from '../pubsub.js';
-import {
-  canManage,
-  createSpace,
-  deleteSpace,
-  getSpaceFor,
-  restartSpace,
-  startSpace,
-  stopSpace,
-  updateSpace,
-} from '../spaces/service.js';
+import { canManage, getSpaceFor } from '../spaces/access.js';
+import { deleteSpace, restartSpace, startSpace, stopSpace } from '../spaces/lifecycle.js';
+import { createSpace, updateSpace } from '../spaces/service.js';
 import { liveReport, portUrl } from '../spaces/service-report.js';
 import type { SpaceRow } from '../spaces/store.js';
 import { isUuid, type TemplateRow } from '../templates/store.js';

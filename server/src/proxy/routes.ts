@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Feature } from '../app.js';
+import type { Feature } from '../feature.js';
 import type { Services } from '../services.js';
 import { createTerminalRoute } from '../terminal/route.js';
 import { createForwardRoute } from './forward.js';

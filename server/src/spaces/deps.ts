@@ -19,7 +19,10 @@ export const containerName = (spaceId: string) => `knot-space-${spaceId}`;
 
 export const LABELS = {
   managed: 'knot.managed',
+  /** On the space's container and its own volumes: the space that owns them. */
   space: 'knot.space',
+  /** On a volume that every space naming it shares (no knot.space): Knot never removes it. */
+  shared: 'knot.shared',
   owner: 'knot.owner',
   template: 'knot.template',
   templateHash: 'knot.template-hash',

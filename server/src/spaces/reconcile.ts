@@ -2,8 +2,8 @@ import { and, eq, inArray, lt, or } from 'drizzle-orm';
 import { spaces, templates } from '../../../schema/db/index.js';
 import type { ContainerEvent } from '../runtime/index.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
-import { runDelete, runStop } from './stop-jobs.js';
-import { findSpace, publishSpace, transition, type SpaceRow } from './store.js';
+import { abandonStart, containerDied, finishDelete, runStop } from './lifecycle.js';
+import { findSpace, type SpaceRow } from './store.js';
 
 /** A manual space has no container: it runs while its agent is connected (the agent gateway settles it). */
 const dockerOnly = eq(templates.platform, 'DOCKER');
@@ -44,60 +44,23 @@ export async function reconcileRunning(deps: SpaceDeps): Promise<void> {
     .where(and(eq(spaces.status, 'RUNNING'), dockerOnly));
   for (const { space } of running) {
     const container = await deps.runtime.inspectContainer(containerName(space.id));
-    if (!container?.running) await markDied(deps, space.id, container?.exitCode ?? null, !!container?.oomKilled, !container);
+    if (!container?.running) await containerDied(deps, space.id, { exitCode: container?.exitCode ?? null, oom: !!container?.oomKilled, vanished: !container });
   }
 }
 
 async function reconcileSpace(deps: SpaceDeps, space: SpaceRow) {
-  if (space.status === 'STOPPING') return void (await runStop(deps, space.id));
-  if (space.status === 'DELETING') return void (await runDelete(deps, space.id));
+  if (space.status === 'STOPPING') return void (await runStop(deps, space));
+  if (space.status === 'DELETING') return void (await finishDelete(deps, space));
   const container = await deps.runtime.inspectContainer(containerName(space.id));
   if (space.status === 'STARTING') {
     // The start was cut off: we cannot know its agent token was saved, so start over cleanly.
     if (container) await deps.runtime.stopAndRemoveContainer(container.id, { timeoutSeconds: 0 });
-    const failed = await transition(deps.db, space.id, ['STARTING'], {
-      status: 'FAILED',
-      error: 'Knot restarted while the space was starting. Start it again.',
-      pullProgress: null,
-      containerId: null,
-      agentTokenHash: null,
-    });
-    if (failed) await publishSpace(deps.pubsub, failed, 'STATUS');
+    await abandonStart(deps, space.id);
     return;
   }
   if (space.status === 'RUNNING' && !container?.running) {
-    await markDied(deps, space.id, container?.exitCode ?? null, container ? container.oomKilled : false, !container);
+    await containerDied(deps, space.id, { exitCode: container?.exitCode ?? null, oom: container ? container.oomKilled : false, vanished: !container });
   }
-}
-
-/** A RUNNING space whose container stopped without being asked to is FAILED, and says why. */
-export async function markDied(deps: SpaceDeps, spaceId: string, exitCode: number | null, oom: boolean, vanished = false) {
-  const reason = vanished
-    ? 'The space\'s container disappeared (it was removed outside Knot).'
-    : oom
-      ? `The space ran out of memory and was killed (exit code ${exitCode ?? 'unknown'}).`
-      : `The space's container exited unexpectedly with exit code ${exitCode ?? 'unknown'}.${await lastWords(deps, spaceId)}`;
-  const failed = await transition(deps.db, spaceId, ['RUNNING'], {
-    status: 'FAILED',
-    error: reason,
-    containerId: null,
-    agentTokenHash: null,
-    startedTemplateHash: null,
-  });
-  if (!failed) return;
-  // Leave no stopped container behind (the next start creates a fresh one from the template), and
-  // remove it before telling anyone, so whoever sees FAILED sees it clean.
-  await deps.runtime.stopAndRemoveContainer(containerName(spaceId), { timeoutSeconds: 0 }).catch((err) => {
-    deps.log.warn({ err, spaceId }, 'could not remove the container of a space that died');
-  });
-  await publishSpace(deps.pubsub, failed, 'STATUS');
-}
-
-/** The container's last log line, which usually says why it exited (read before the container is removed). */
-async function lastWords(deps: SpaceDeps, spaceId: string): Promise<string> {
-  const logs = await deps.runtime.containerLogs(containerName(spaceId), 5).catch(() => '');
-  const last = logs.trim().split('\n').pop()?.trim();
-  return last ? ` Its last output: ${last.slice(0, 300)}` : '';
 }
 
 /** Docker events for Knot's containers: a 'die' we did not cause fails the space. */
@@ -110,5 +73,5 @@ export async function onContainerEvent(deps: SpaceDeps, event: ContainerEvent, o
   // STOPPING/STARTING/DELETING are Knot's own doing; only a RUNNING space dies unexpectedly.
   if (space?.status !== 'RUNNING' || (space.containerId && space.containerId !== event.containerId)) return;
   const oom = oomSeen.delete(event.containerId);
-  await markDied(deps, spaceId, event.exitCode ?? null, oom, event.action === 'destroy');
+  await containerDied(deps, spaceId, { exitCode: event.exitCode ?? null, oom, vanished: event.action === 'destroy' });
 }

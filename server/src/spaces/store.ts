@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { PublishedSpaceChangeKind } from '../../../protocol/enums.js';
 import { spaces, type SpaceStatus } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
@@ -9,20 +9,18 @@ export type SpaceRow = typeof spaces.$inferSelect;
 /** Why subscribers hear about a space; the UI may use it to choose a toast. */
 export type SpaceChangeKind = PublishedSpaceChangeKind;
 
+/** What may change on a space row besides its status, which only lifecycle.ts writes. */
+export type SpaceChanges = Partial<Omit<SpaceRow, 'id' | 'status' | 'createdAt' | 'updatedAt'>>;
+
 /**
- * The one write a state change is: UPDATE … WHERE status IN (from). Two racing clients get one row
- * back and one null, so there is never a second container for one space.
+ * A write that holds only while the space is in one state (e.g. pull progress while STARTING),
+ * as one conditional UPDATE. It cannot change the status: see lifecycle.ts for that.
  */
-export async function transition(
-  db: Db,
-  id: string,
-  from: readonly SpaceStatus[],
-  set: Partial<Omit<SpaceRow, 'id'>>,
-): Promise<SpaceRow | null> {
+export async function updateWhile(db: Db, id: string, status: SpaceStatus, set: SpaceChanges): Promise<SpaceRow | null> {
   const [row] = await db
     .update(spaces)
     .set({ ...set, updatedAt: new Date() })
-    .where(and(eq(spaces.id, id), inArray(spaces.status, [...from])))
+    .where(and(eq(spaces.id, id), eq(spaces.status, status)))
     .returning();
   return row ?? null;
 }
