@@ -142,6 +142,13 @@ export const ROUTE_RULES: Record<string, Row> = {
   'HTTP /spaces/<id>/ports/<port>/*':              [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
   'WS /spaces/<id>/ports/<port>/*':                [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
 
+  // A stopped space: the owner hears why (409), everyone else the same as before.
+  'WS /spaces/<id>/terminal (space stopped)':      ['WS 4401',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4409',         'WS 4404'],
+  'WS /spaces/<id>/forward/<port> (space stopped)':['WS 4401',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         'WS 4409',         'WS 4404'],
+  'HTTP /spaces/<id>/code-server/* (space stopped)':[H(401),           H(404),            H(404),            H(404),            H(404),            H(404),            H(409),            H(404)],
+  'HTTP /spaces/<id>/ports/<port>/* (space stopped)':[H(401),          H(404),            H(404),            H(404),            H(404),            H(404),            H(409),            H(404)],
+  'HTTP <port host>/* (space stopped)':            [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(409),            H(404)],
+
   // The port host's login callback: only a ticket from port-login opens it, and only the owner gets one.
   'HTTP <port host>/__knot/auth':                  [H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(302),            H(401)],
   'HTTP <port host>/*':                            [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
