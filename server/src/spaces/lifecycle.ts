@@ -5,7 +5,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db.js';
 import { KnotError, notFound } from '../errors.js';
 import { RuntimeUnavailableError } from '../runtime/index.js';
-import { isUuid, variableValues } from '../templates/store.js';
+import { isUuid, readVariables } from '../templates/store.js';
 import { canManage } from './access.js';
 import { containerName, type SpaceDeps } from './deps.js';
 import type { SpaceJobs } from './jobs.js';
@@ -198,13 +198,13 @@ async function loadDockerSpace(deps: SpaceDeps, actor: Actor, id: string, comman
 /** STOPPED or FAILED → STARTING; the container is started by a background job (follow spaceChanged for RUNNING or FAILED). */
 export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, id: string): Promise<SpaceRow> {
   // Everything the start renders from is read here, alongside the checks and the engine's ping.
-  const [{ template, owner }, varValues] = await whileCheckingRuntime(
+  const [{ template, owner }, vars] = await whileCheckingRuntime(
     deps,
-    Promise.all([loadDockerSpace(deps, actor, id, 'start'), variableValues(deps)]),
+    Promise.all([loadDockerSpace(deps, actor, id, 'start'), readVariables(deps)]),
   );
   const moved = await transition(deps, id, 'start', { set: { error: null, pullProgress: null }, audit: { actor, action: 'startSpace' } });
   if (!moved) throw await refusal(deps, id, 'start');
-  jobs.run((d) => runStart(d, moved.row, moved.announced, { template, owner, varValues }));
+  jobs.run((d) => runStart(d, moved.row, moved.announced, { template, owner, varValues: vars.values, secrets: vars.secrets }));
   await moved.announced;
   return moved.row;
 }

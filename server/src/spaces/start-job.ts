@@ -3,7 +3,8 @@ import { templates, users } from '../../../schema/db/index.js';
 import { hashToken, newToken } from '../auth/secrets.js';
 import { RuntimeError, type ContainerSpec } from '../runtime/index.js';
 import { renderJob, type JobSpec, type TemplateVars } from '../templates/index.js';
-import { variableValues } from '../templates/store.js';
+import { redactSecrets } from '../templates/redact.js';
+import { readVariables } from '../templates/store.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
 import { DEFAULT_PIDS_LIMIT, spacesNetwork } from './isolation.js';
 import { publishSpace, updateWhile, type SpaceRow } from './store.js';
@@ -14,16 +15,18 @@ export interface StartInputs {
   owner: typeof users.$inferSelect;
   template: typeof templates.$inferSelect;
   varValues: Record<string, string>;
+  /** The protected variables' values: kept out of the error a failed start reports (redact.ts). */
+  secrets: string[];
 }
 
 async function readStartInputs(deps: SpaceDeps, space: SpaceRow): Promise<StartInputs> {
-  const [[owner], [template], varValues] = await Promise.all([
+  const [[owner], [template], vars] = await Promise.all([
     deps.db.select().from(users).where(eq(users.id, space.ownerId)),
     deps.db.select().from(templates).where(eq(templates.id, space.templateId)),
-    variableValues(deps),
+    readVariables(deps),
   ]);
   if (!owner || !template) throw new Error('its owner or template no longer exists');
-  return { owner, template, varValues };
+  return { owner, template, varValues: vars.values, secrets: vars.secrets };
 }
 
 /** Pull progress is drawn as a bar: a write per whole percent, at most five a second, is plenty. */
@@ -43,12 +46,28 @@ export interface Launched {
  * space does not find again. `announced` is the STARTING event, which pull progress must follow.
  */
 export async function launchSpace(deps: SpaceDeps, space: SpaceRow, announced: Promise<unknown>, inputs?: StartInputs): Promise<Launched> {
+  const pending = inputs ? Promise.resolve(inputs) : readStartInputs(deps, space);
+  pending.catch(() => {}); // awaited in launch
+  try {
+    return await launch(deps, space, announced, pending);
+  } catch (err) {
+    // The engine's errors quote what it was given (the image, a mount, the environment), which
+    // the template rendered from secrets; the space's error is read by MANAGE_SPACES and logged.
+    const used = await pending.catch(() => null);
+    if (!used) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    const redacted = redactSecrets(message, [...used.secrets, used.owner.servicePassword]);
+    throw redacted === message ? err : new Error(redacted);
+  }
+}
+
+async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unknown>, inputs: Promise<StartInputs>): Promise<Launched> {
   // Needs nothing from the template, so it is asked while the database answers (if it must).
   const volumesNow = deps.runtime.listVolumes({ [LABELS.space]: space.id });
   volumesNow.catch(() => {}); // awaited below
   const network = spacesNetwork(deps);
   network.catch(() => {}); // awaited below, unless the job names its own
-  const { owner, template, varValues } = inputs ?? (await readStartInputs(deps, space));
+  const { owner, template, varValues } = await inputs;
   const vars: TemplateVars = {
     space: { id: space.id, name: space.name },
     template: { id: template.id, name: template.name },

@@ -9,6 +9,7 @@ import { KnotError, badInput, notFound } from '../errors.js';
 import type { PubSub } from '../pubsub.js';
 import { formatIssue } from './errors.js';
 import { templateHash } from './hash.js';
+import { redactSecrets } from './redact.js';
 import { rootKeysIn } from './root-keys.js';
 import { validateTemplate } from './validate.js';
 
@@ -39,8 +40,14 @@ const MAX_YAML = 64 * 1024;
 
 /** Admin variables with their plain values, for validation and rendering. */
 export async function variableValues(deps: Pick<TemplateDeps, 'db' | 'box'>): Promise<Record<string, string>> {
+  return (await readVariables(deps)).values;
+}
+
+/** The plain values, and which of them are secrets to keep out of every message (redact.ts). */
+export async function readVariables(deps: Pick<TemplateDeps, 'db' | 'box'>): Promise<{ values: Record<string, string>; secrets: string[] }> {
   const rows = await deps.db.select().from(variables);
-  return Object.fromEntries(rows.map((r) => [r.name, r.protected ? deps.box.open(r.value) : r.value]));
+  const values = Object.fromEntries(rows.map((r) => [r.name, r.protected ? deps.box.open(r.value) : r.value]));
+  return { values, secrets: rows.filter((r) => r.protected).map((r) => values[r.name]!) };
 }
 
 function checkText(field: string, value: string, max: number, label: string) {
@@ -71,18 +78,16 @@ async function prepare(deps: TemplateDeps, viewer: Viewer, input: Required<{ [K 
   checkText('job', input.job, MAX_YAML, 'job');
   checkText('volumes', input.volumes, MAX_YAML, 'volume definitions');
   if (input.platform === 'DOCKER') checkRootKeys(viewer, input.job);
-  const result = validateTemplate({
-    job: input.job,
-    volumes: input.volumes,
-    platform: input.platform,
-    knownVars: await variableValues(deps),
-  });
+  const { values: knownVars, secrets } = await readVariables(deps);
+  const result = validateTemplate({ job: input.job, volumes: input.volumes, platform: input.platform, knownVars });
   if (!result.ok) {
-    const first = result.errors[0]!;
-    throw new KnotError('BAD_USER_INPUT', result.errors.map(formatIssue).join('\n'), {
+    // Fields are checked as they will render, so a message may quote a protected value.
+    const problems = result.errors.map((issue) => ({ ...issue, message: redactSecrets(issue.message, secrets) }));
+    const first = problems[0]!;
+    throw new KnotError('BAD_USER_INPUT', problems.map(formatIssue).join('\n'), {
       field: first.document,
       line: first.line,
-      problems: result.errors,
+      problems,
     });
   }
   return { ...input, name, hash: templateHash(input) };
