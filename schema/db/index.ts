@@ -3,3 +3,4 @@ export * from './auth.js';
 export * from './templates.js';
 export * from './spaces.js';
 export * from './audit.js';
+export * from './installation.js';

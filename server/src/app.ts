@@ -15,6 +15,8 @@ import type { Services } from './services.js';
 import { loadCryptoBox } from './crypto-box.js';
 import { createDockerRuntime } from './runtime/index.js';
 import { SpaceJobs } from './spaces/jobs.js';
+import { GarbageCollector } from './spaces/garbage-collector.js';
+import { loadInstallationId } from './installation.js';
 import { noReports } from './spaces/service-report.js';
 import { noAgents } from './agent-gateway/types.js';
 import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
@@ -52,6 +54,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const log = options.logger ?? createLogger(config.logLevel);
   const database = await openDatabase(config);
   await ensureBuiltInRoles(database.db);
+  const instanceId = await loadInstallationId(database.db);
   const pubsub = await createPubSub(database, log);
   const metrics = createMetrics();
   const bootedAt = new Date();
@@ -66,6 +69,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     box: loadCryptoBox(config.dataDir),
     runtime: createDockerRuntime({ dockerHost: config.dockerHost }),
     spaceJobs: undefined as unknown as SpaceJobs,
+    instanceId,
+    garbageCollector: undefined as unknown as GarbageCollector,
     serviceReports: noReports,
     agents: noAgents,
   };
@@ -85,6 +90,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     },
   );
   services.spaceJobs.run((deps) => reconcileAtBoot(deps, bootedAt));
+  services.garbageCollector = new GarbageCollector(services, database);
+  services.garbageCollector.start();
 
   const yoga = createGraphQL(services);
   const web = createWebHandler();
@@ -164,6 +171,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         await graphqlWs.dispose();
         for (const feature of features) await feature?.dispose?.();
         dockerEvents.close();
+        await services.garbageCollector.stop();
         await services.spaceJobs.idle();
         server.closeIdleConnections();
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));

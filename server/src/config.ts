@@ -19,6 +19,10 @@ export interface Config {
   spacesNetwork: string;
   /** Secure cookies only make sense when the public URL is https. */
   secureCookies: boolean;
+  /** How often the garbage collector sweeps Docker for objects nothing needs any more. */
+  gcIntervalSeconds: number;
+  /** How old an object (and its space's last status change) must be before the collector may take it. */
+  gcGraceSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -36,6 +40,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
     spacesNetwork: overrides.spacesNetwork ?? (env.KNOT_SPACES_NETWORK || 'knot-spaces'),
     secureCookies: overrides.secureCookies ?? url.startsWith('https://'),
+    gcIntervalSeconds: overrides.gcIntervalSeconds ?? seconds(env.KNOT_GC_INTERVAL_SECONDS ?? '60', 'KNOT_GC_INTERVAL_SECONDS', false),
+    gcGraceSeconds: overrides.gcGraceSeconds ?? seconds(env.KNOT_GC_GRACE_SECONDS ?? '60', 'KNOT_GC_GRACE_SECONDS', true),
   };
 }
 
@@ -50,6 +56,14 @@ function parsePort(value: string): number {
 function positiveInt(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+function seconds(value: string, name: string, zeroAllowed: boolean): number {
+  const n = Number(value);
+  if (!value.trim() || !Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed)) {
+    throw new Error(`${name} must be a number of seconds${zeroAllowed ? '' : ' above 0'}, got "${value}"`);
+  }
   return n;
 }
 

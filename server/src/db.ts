@@ -16,6 +16,11 @@ export interface Database {
   /** Delivers every notification on `channel`, including this process's own. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Runs `fn` while holding the lock `key` across every replica, or returns false at once
+   * (without running it) when another holder has it.
+   */
+  tryExclusive(key: number, fn: () => Promise<void>): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -55,6 +60,22 @@ async function openPostgres(url: string): Promise<Database> {
     async notify(channel, payload) {
       await client.notify(channel, payload);
     },
+    async tryExclusive(key, fn) {
+      // A session lock on a connection of its own: no transaction stays open while fn runs.
+      const session = await client.reserve();
+      try {
+        const [row] = await session`select pg_try_advisory_lock(${key}) as locked`;
+        if (!row?.locked) return false;
+        try {
+          await fn();
+        } finally {
+          await session`select pg_advisory_unlock(${key})`;
+        }
+        return true;
+      } finally {
+        session.release();
+      }
+    },
     async ping() {
       await db.execute(sql`select 1`);
     },
@@ -77,6 +98,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   // PGlite lives inside this one process, so an in-process emitter is the whole of "every replica".
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
+  const held = new Set<number>();
   return {
     db: pgliteDb as unknown as Db,
     kind: 'pglite',
@@ -87,6 +109,17 @@ async function openPglite(dataDir: string): Promise<Database> {
     async notify(channel, payload) {
       // Asynchronous like a real NOTIFY, so publishers never run subscriber code inline.
       setImmediate(() => emitter.emit(channel, payload));
+    },
+    async tryExclusive(key, fn) {
+      // One process owns the data directory, so a lock in memory is a lock for every "replica".
+      if (held.has(key)) return false;
+      held.add(key);
+      try {
+        await fn();
+      } finally {
+        held.delete(key);
+      }
+      return true;
     },
     async ping() {
       await client.query('select 1');

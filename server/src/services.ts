@@ -7,6 +7,7 @@ import type { PubSub } from './pubsub.js';
 import type { CryptoBox } from './crypto-box.js';
 import type { Runtime } from './runtime/index.js';
 import type { SpaceJobs } from './spaces/jobs.js';
+import type { GarbageCollector } from './spaces/garbage-collector.js';
 import type { ServiceReports } from './spaces/service-report.js';
 import type { AgentConnections } from './agent-gateway/types.js';
 
@@ -22,6 +23,9 @@ export interface Services {
   box: CryptoBox;
   runtime: Runtime;
   spaceJobs: SpaceJobs;
+  /** This installation's id, labelled on every Docker object it creates. */
+  instanceId: string;
+  garbageCollector: GarbageCollector;
   /** Replaced by the agent gateway when it registers. */
   serviceReports: ServiceReports;
   agents: AgentConnections;

@@ -12,7 +12,7 @@ import { readJsonLines } from './json-lines.js';
 import { ensureNetwork, removeNetwork } from './networks.js';
 import { PullProgress, type PullMessage } from './pull-progress.js';
 import type {
-  ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, Runtime,
+  ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, Runtime, VolumeSummary,
 } from './runtime.js';
 
 export type DockerRuntimeOptions = ConnectionOptions;
@@ -109,10 +109,19 @@ class DockerRuntime implements Runtime {
   }
 
   async listVolumes(labels?: Labels): Promise<string[]> {
+    return (await this.listVolumeSummaries(labels)).map((v) => v.name);
+  }
+
+  async listVolumeSummaries(labels?: Labels): Promise<VolumeSummary[]> {
     const res = await this.conn.call('list volumes', (signal) =>
       this.docker.listVolumes({ filters: JSON.stringify(labelFilter(labels)), abortSignal: signal }),
     );
-    return (res.Volumes ?? []).map((v) => v.Name);
+    // @types/dockerode does not list CreatedAt, which engines have sent since API 1.24. Without it,
+    // "now": a volume of unknown age is taken for a young one, never for a forgotten one.
+    return (res.Volumes ?? []).map((v) => {
+      const createdAt = (v as { CreatedAt?: string }).CreatedAt;
+      return { name: v.Name, labels: v.Labels ?? {}, createdAt: createdAt ? new Date(createdAt) : new Date() };
+    });
   }
 
   ensureNetwork(spec: NetworkSpec): Promise<string> {
@@ -209,6 +218,7 @@ class DockerRuntime implements Runtime {
       running: c.State === 'running',
       state: c.State,
       labels: c.Labels ?? {},
+      createdAt: new Date(c.Created * 1000),
     }));
   }
 

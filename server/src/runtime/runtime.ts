@@ -81,6 +81,15 @@ export interface ContainerSummary {
   running: boolean;
   state: string;
   labels: Labels;
+  /** When the engine created it (to the second). */
+  createdAt: Date;
+}
+
+export interface VolumeSummary {
+  name: string;
+  labels: Labels;
+  /** When the engine created it (to the second). */
+  createdAt: Date;
 }
 
 export type ContainerAction =
@@ -157,6 +166,8 @@ export interface Runtime {
   /** A missing volume is fine. */
   removeVolume(name: string): Promise<void>;
   listVolumes(labels?: Labels): Promise<string[]>;
+  /** Like listVolumes, with each volume's labels and creation time. */
+  listVolumeSummaries(labels?: Labels): Promise<VolumeSummary[]>;
 
   /**
    * Creates the bridge network if it is missing and returns its id. One that exists under the name

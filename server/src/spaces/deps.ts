@@ -12,6 +12,8 @@ export interface SpaceDeps {
   config: Config;
   runtime: Runtime;
   box: CryptoBox;
+  /** This installation's id (the `knot.instance` label on every Docker object it creates). */
+  instanceId: string;
 }
 
 /** Names Docker objects after the space id, which never changes (a space can be renamed while it runs). */
@@ -19,6 +21,8 @@ export const containerName = (spaceId: string) => `knot-space-${spaceId}`;
 
 export const LABELS = {
   managed: 'knot.managed',
+  /** The installation that created the object; the garbage collector touches only its own. */
+  instance: 'knot.instance',
   /** On the space's container and its own volumes: the space that owns them. */
   space: 'knot.space',
   /** On a volume that every space naming it shares (no knot.space): Knot never removes it. */

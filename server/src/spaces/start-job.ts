@@ -96,6 +96,7 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
   const agentToken = newToken('knota');
   const labels = {
     [LABELS.managed]: 'true',
+    [LABELS.instance]: deps.instanceId,
     [LABELS.space]: space.id,
     [LABELS.owner]: space.ownerId,
     [LABELS.template]: template.id,

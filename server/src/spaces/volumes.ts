@@ -17,9 +17,9 @@ export function isOwnVolume(name: string, spaceId: string): boolean {
  * makes it and none owns it. Only names with the space id are removed: a shared volume that an
  * older Knot labelled with the first space that made it stays.
  */
-export async function syncVolumes(deps: Pick<SpaceDeps, 'runtime'>, spaceId: string, wanted: string[], existing: string[]) {
-  const own = { [LABELS.managed]: 'true', [LABELS.space]: spaceId };
-  const shared = { [LABELS.managed]: 'true', [LABELS.shared]: 'true' };
+export async function syncVolumes(deps: Pick<SpaceDeps, 'runtime' | 'instanceId'>, spaceId: string, wanted: string[], existing: string[]) {
+  const own = { [LABELS.managed]: 'true', [LABELS.instance]: deps.instanceId, [LABELS.space]: spaceId };
+  const shared = { [LABELS.managed]: 'true', [LABELS.instance]: deps.instanceId, [LABELS.shared]: 'true' };
   await Promise.all([
     ...existing.filter((v) => !wanted.includes(v) && isOwnVolume(v, spaceId)).map((v) => deps.runtime.removeVolume(v)),
     ...wanted.filter((v) => !existing.includes(v)).map((v) => deps.runtime.createVolume(v, isOwnVolume(v, spaceId) ? own : shared)),

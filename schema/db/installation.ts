@@ -1,0 +1,18 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, pgTable, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * This installation's identity: one row, made at first boot. Its id labels every Docker object
+ * Knot creates, so two installations sharing one engine never take each other's objects for
+ * their own (the garbage collector touches only objects carrying it).
+ */
+export const installation = pgTable(
+  'installation',
+  {
+    /** Always true: as the primary key it allows one row, so replicas booting together agree on one id. */
+    singleton: boolean('singleton').primaryKey().default(true),
+    id: uuid('id').notNull().defaultRandom(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('installation_singleton', sql`${t.singleton}`)],
+);
