@@ -7,9 +7,10 @@ import { createDockerRuntime, type Labels } from '../../server/src/runtime/index
 import { SWEEP_LOCK_KEY } from '../../server/src/spaces/garbage-collector.js';
 import { BUSYBOX_IMAGE } from '../helpers/env.js';
 import { captureLogs } from '../helpers/logs.js';
+import { startTestServer } from '../helpers/server.js';
 import { openSql } from '../helpers/sql.js';
 import { waitFor } from '../helpers/wait.js';
-import { containerOf, START_SPACE, startSpacesHarness, type SpacesHarness, type SpaceView } from './fixture.js';
+import { busyboxJob, containerOf, START_SPACE, startSpacesHarness, type SpacesHarness, type SpaceView } from './fixture.js';
 
 const AUDIT = `query { auditLog(first: 500) { entries { actorId actorName action objectType objectId details } } }`;
 type AuditEntry = { actorId: string | null; actorName: string; action: string; objectType: string; objectId: string; details: Record<string, string> };
@@ -78,6 +79,24 @@ describe('garbage collector', () => {
       const entries = await auditOf(objectId);
       return entries.length ? entries : null;
     }, { what: `the audit entry for ${objectId}` });
+
+  it('labels every container and volume of a space with the installation id, which every server on the database shares', async () => {
+    const template = await fast.createTemplate({ name: unique('labelled'), job: busyboxJob(`volumes:\n  - home_\${{ .space.id }}:/home/data\n`) });
+    const space = await fast.createSpace({ templateId: template.id, name: 'labelled' });
+    await fast.startAndWait(space.id);
+    const { instanceId } = fast.server.app.services;
+    expect(instanceId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await runtime.inspectContainer(containerOf(space.id)))?.labels).toMatchObject({ 'knot.instance': instanceId, 'knot.space': space.id });
+    expect(await runtime.listVolumes({ 'knot.instance': instanceId, 'knot.space': space.id })).toEqual([`home_${space.id}`]);
+
+    const replica = await startTestServer({ databaseUrl: fast.server.databaseUrl, config: { gcIntervalSeconds: 3600 } });
+    try {
+      expect(replica.app.services.instanceId).toBe(instanceId);
+    } finally {
+      await replica.stop();
+    }
+    expect(slow.server.app.services.instanceId).not.toBe(instanceId);
+  });
 
   it('removes a container whose space no longer exists, and logs and audits it with the system as the actor', async () => {
     const spaceId = randomUUID();
