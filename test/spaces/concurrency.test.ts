@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import {
+  CREATE_SPACE,
   DELETE_SPACE,
   GET_SPACE,
   RESTART_SPACE,
   START_SPACE,
   STOP_SPACE,
+  UPDATE_SPACE,
   containerOf,
   startSpacesHarness,
   type SpacesHarness,
@@ -117,6 +120,85 @@ describe('racing operations on one space', () => {
     expect(final.status).toBe(stop.errors ? 'RUNNING' : 'STOPPED');
     const container = await h.runtime.inspectContainer(containerOf(space.id));
     expect(container?.running ?? false).toBe(final.status === 'RUNNING');
+  });
+
+  /** What a refused racing call may answer; anything else (an internal error above all) fails. */
+  const REFUSALS = ['INVALID_TRANSITION', 'SPACE_NOT_STOPPED', 'NOT_FOUND'];
+  const refusedClearly = (results: { errors?: { message: string; extensions?: Record<string, unknown> }[] }[]) => {
+    for (const r of results) if (r.errors) expect(REFUSALS, r.errors[0]!.message).toContain(r.errors[0]!.extensions?.code);
+  };
+
+  it('answers every command racing on one space with success or a clear refusal, and leaves Docker matching the outcome', async () => {
+    const spaces = await Promise.all([0, 1, 2, 3].map((i) => h.createSpace({ templateId, name: `melee-${i}` })));
+    // Two of them run, so stop and restart have something to race for.
+    for (const s of spaces.slice(0, 2)) await h.startAndWait(s.id);
+    await Promise.all(
+      spaces.map(async (s, i) => {
+        const calls = [
+          () => h.admin.client.request(START_SPACE, { id: s.id }),
+          () => h.admin.client.request(STOP_SPACE, { id: s.id }),
+          () => h.admin.client.request(RESTART_SPACE, { id: s.id }),
+          () => h.admin.client.request(DELETE_SPACE, { id: s.id }),
+          () => h.admin.client.request(DELETE_SPACE, { id: s.id }),
+          () => h.admin.client.request(UPDATE_SPACE, { id: s.id, input: { name: `melee-${i}-renamed` } }),
+        ];
+        // A different order for each space, so each command is sometimes first.
+        const ordered = calls.map((_, k) => calls[(k + i) % calls.length]!);
+        refusedClearly(await Promise.all(ordered.map((call) => call())));
+      }),
+    );
+    // Whatever is left may be asked again (e.g. a delete once the start settled): still no internal error.
+    for (const s of spaces) {
+      const space = await settled(s.id);
+      if (space?.status === 'RUNNING') refusedClearly([await h.admin.client.request(DELETE_SPACE, { id: s.id })]);
+      const after = await settled(s.id);
+      const containers = await h.runtime.listContainers({ 'knot.space': s.id });
+      if (after === null) {
+        expect(containers).toEqual([]);
+        expect(await h.runtime.listVolumes({ 'knot.space': s.id })).toEqual([]);
+      } else {
+        expect(containers).toHaveLength(after.status === 'RUNNING' ? 1 : 0);
+      }
+    }
+  });
+
+  it('gives createSpace racing deleteTemplate one consistent outcome: the template stays with its spaces, or goes with none', async () => {
+    for (const round of [0, 1, 2]) {
+      const template = await h.createTemplate({ name: `short-lived-${round}` });
+      const creates = [0, 1].map((i) =>
+        h.admin.client.request<{ createSpace: SpaceView }>(CREATE_SPACE, { input: { templateId: template.id, name: `orphan-${round}-${i}` } }),
+      );
+      const del = h.admin.client.request(`mutation($id: ID!) { deleteTemplate(id: $id) }`, { id: template.id });
+      const [results, deleted] = [await Promise.all(creates), await del];
+      for (const r of results) if (r.data) h.spaceIds.add(r.data.createSpace.id);
+      if (deleted.errors) {
+        expect(deleted.errors[0]!.extensions!.code).toBe('TEMPLATE_IN_USE');
+        expect(results.some((r) => !r.errors)).toBe(true);
+      } else {
+        for (const r of results) expect(r.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      }
+      for (const r of results) if (r.errors) expect(r.errors[0]!.extensions!.code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('gives createSpace racing deleteUser one consistent outcome: the user stays with the space, or goes with none', async () => {
+    for (const round of [0, 1, 2]) {
+      const user = await createUser(h.server, h.admin.client, `leaver${round}`);
+      const create = h.admin.client.request<{ createSpace: SpaceView }>(CREATE_SPACE, {
+        input: { templateId, name: `left-behind-${round}`, userId: user.userId },
+      });
+      const del = h.admin.client.request(`mutation($id: ID!) { deleteUser(id: $id) }`, { id: user.userId });
+      const [created, deleted] = [await create, await del];
+      if (created.data) h.spaceIds.add(created.data.createSpace.id);
+      if (deleted.errors) {
+        expect(deleted.errors[0]!.extensions!.code).toBe('USER_HAS_SPACES');
+        expect(created.errors).toBeUndefined();
+        // The acknowledged space exists, and is not lost to a cascade.
+        expect((await h.admin.client.request(GET_SPACE, { id: created.data!.createSpace.id })).errors).toBeUndefined();
+      } else {
+        expect(created.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      }
+    }
   });
 
   async function named(name: string) {

@@ -6,6 +6,12 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === '23505' || e?.cause?.code === '23505';
 }
 
+/** Postgres' foreign_key_violation: the row a write refers to was deleted meanwhile. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } } | null;
+  return e?.code === '23503' || e?.cause?.code === '23503';
+}
+
 /**
  * For `.catch()` after a write that a name check already guarded: two requests racing past the
  * check meet the unique index, and the loser hears NAME_TAKEN instead of a masked database error.

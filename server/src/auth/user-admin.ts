@@ -102,7 +102,9 @@ export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string):
   await checkWithinReach(deps, viewer, id, 'delete');
   await deps.db.transaction(async (tx) => {
     // Deleting the row would cascade to the spaces' rows but leave their containers and volumes
-    // running unowned; the spaces are deleted first, through their own lifecycle.
+    // running unowned; the spaces are deleted first, through their own lifecycle. The row is locked
+    // before counting, so a createSpace in flight (it locks the owner's row) is counted, not cascaded away.
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, id)).for('update');
     const [owned] = await tx.select({ n: count() }).from(spaces).where(eq(spaces.ownerId, id));
     if (owned!.n > 0) {
       throw new KnotError(

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { spaces, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { can, type Viewer } from '../auth/viewer.js';
-import { isUniqueViolation } from '../auth/unique.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../auth/unique.js';
 import { checkShell } from '../auth/validation.js';
 import { KnotError, forbidden, notFound } from '../errors.js';
 import { getTemplate, isUuid } from '../templates/store.js';
@@ -21,7 +21,9 @@ import { publishSpace, type SpaceRow } from './store.js';
  * racing creates or renames for one owner is serialised on the owner's row instead.
  */
 async function lockOwnerNames(tx: Pick<SpaceDeps['db'], 'select'>, ownerId: string) {
-  await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
+  const [owner] = await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
+  // Deleted since it was read (deleteUser locks the same row, so it cannot happen after this).
+  if (!owner) throw notFound('That user');
 }
 
 export interface CreateSpaceInput {
@@ -60,6 +62,8 @@ export async function createSpace(deps: SpaceDeps, viewer: Viewer, input: Create
   }).catch((err) => {
     // Two creates racing for one name: the unique index decides, and the loser hears why.
     if (isUniqueViolation(err)) throw nameTaken({ wanted: names.name, owner: names.name });
+    // The template was deleted since it was read (the owner's row is locked above).
+    if (isForeignKeyViolation(err)) throw new KnotError('NOT_FOUND', 'That template was not found.', { field: 'templateId' });
     throw err;
   });
   await publishSpace(deps.pubsub, space, 'CREATED');

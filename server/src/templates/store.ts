@@ -166,6 +166,9 @@ async function announceUpdateAvailable(deps: TemplateDeps, templateId: string) {
 export async function deleteTemplate(deps: TemplateDeps, viewer: Viewer, id: string): Promise<void> {
   const current = await getTemplate(deps.db, id);
   await deps.db.transaction(async (tx) => {
+    // Locked before counting: a createSpace that already references the template (its foreign key
+    // check holds a share lock) commits first and is counted, instead of failing this delete.
+    await tx.select({ id: templates.id }).from(templates).where(eq(templates.id, id)).for('update');
     const [inUse] = await tx.select({ n: count() }).from(spaces).where(eq(spaces.templateId, id));
     if (inUse!.n > 0) {
       throw new KnotError(
