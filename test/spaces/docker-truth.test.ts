@@ -125,7 +125,7 @@ describe('a Knot server restarted while spaces were in flight', () => {
     await first.stop();
 
     // While no Knot runs: a start cut off halfway (its container made, its row still STARTING), a
-    // stop cut off, a container removed by hand, a delete cut off.
+    // stop cut off, a container removed by hand, a delete cut off (its container and volume still there).
     await sql`update spaces set status = 'STARTING' where id = ${cutOff}`;
     await runtime.runContainer({
       name: containerOf(cutOff),
@@ -136,6 +136,13 @@ describe('a Knot server restarted while spaces were in flight', () => {
     await sql`update spaces set status = 'STOPPING' where id = ${stopping}`;
     await runtime.stopAndRemoveContainer(containerOf(vanished), { timeoutSeconds: 0 });
     await runtime.createVolume(`data_${deleting}`, { 'knot.managed': 'true', 'knot.space': deleting });
+    // The delete was cut off before its first step: its container still runs.
+    await runtime.runContainer({
+      name: containerOf(deleting),
+      image: BUSYBOX_IMAGE,
+      cmd: ['sleep', '3600'],
+      labels: { 'knot.managed': 'true', 'knot.space': deleting },
+    });
     await sql`update spaces set status = 'DELETING' where id = ${deleting}`;
 
     const second = await startTestServer({ databaseUrl: database.url });
@@ -152,6 +159,7 @@ describe('a Knot server restarted while spaces were in flight', () => {
       expect(await runtime.inspectContainer(containerOf(stopping))).toBeNull();
       expect(settled.d.error).toMatch(/removed outside Knot/);
       expect(await runtime.listVolumes({ 'knot.space': deleting })).toEqual([]);
+      expect(await runtime.inspectContainer(containerOf(deleting))).toBeNull();
       // A server restart never touches a space that is fine.
       expect(settled.c.status).toBe('RUNNING');
       expect((await runtime.inspectContainer(containerOf(healthy)))!.id).toBe(healthyContainer!.id);

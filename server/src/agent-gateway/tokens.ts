@@ -3,7 +3,7 @@ import { spaces, templates } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { hashToken, newToken } from '../auth/secrets.js';
 import type { Viewer } from '../auth/viewer.js';
-import { KnotError } from '../errors.js';
+import { KnotError, notFound } from '../errors.js';
 import type { Services } from '../services.js';
 import { getSpaceFor } from '../spaces/access.js';
 import type { SpaceRow } from '../spaces/store.js';
@@ -40,8 +40,10 @@ export async function createAgentToken(services: Services, viewer: Viewer, space
   const token = newToken('knota');
   const updated = await services.db.transaction(async (tx) => {
     const [row] = await tx.update(spaces).set({ agentTokenHash: hashToken(token), updatedAt: new Date() }).where(eq(spaces.id, space.id)).returning();
+    // Deleted since it was read: the same answer as if the delete had come first.
+    if (!row) throw notFound('That space');
     await recordAudit(tx, viewer, { action: 'createAgentToken', objectType: 'space', objectId: space.id, details: { name: space.name } });
-    return row!;
+    return row;
   });
   return { token, space: updated, server: services.config.url };
 }
