@@ -145,7 +145,7 @@ async function measurePageLoad(browser: Awaited<ReturnType<typeof launchBrowser>
         await page.waitForFunction((expected: number) => document.querySelectorAll('li.space-row').length >= expected, SPACES);
       } catch (err) {
         const rows = await page.evaluate(() => document.querySelectorAll('li.space-row').length);
-        throw new Error(`${rows} of ${SPACES} rows after 30 s (screenshot: ${await screenshot(page, 'bench-ui-failure')}): ${(err as Error).message}`);
+        throw new Error(`${rows} of ${SPACES} rows after 30 s (screenshot: ${await screenshot(page, 'bench-ui-failure')}): ${(err as Error).message}`, { cause: err });
       }
       return page.evaluate(() => (window as unknown as { rendered: { first: number; all: number } }).rendered);
     };

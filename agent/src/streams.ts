@@ -83,7 +83,7 @@ export class AgentStreams {
       if (stream.destroyed || stream.writableEnded) return;
       stream.exitCode = code;
       stream.end();
-    });
+    }, (err: unknown) => this.log.warn(`shell ${id}: ${(err as Error).message}`));
   }
 
   closeAll(reason: string): void {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import type { GraphQLTestClient, Subscription } from '../helpers/graphql.js';
+import type { Subscription } from '../helpers/graphql.js';
 import { RESTART_SPACE, START_SPACE, STOP_SPACE, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { CREATE_AGENT_TOKEN, HostAgent, WATCH_SERVICES, agentBundle, type ServicesChange } from './fixture.js';
 

@@ -9,7 +9,7 @@ import { HostAgent, agentBundle } from '../agent/fixture.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
+import { contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
 
 describe('a manual space in the browser', () => {
   let h: SpacesHarness;

@@ -10,6 +10,7 @@ export default async function setup() {
     throw new Error(
       `The tests need PostgreSQL at ${TEST_DATABASE_URL} (${(err as Error).message}). ` +
         'Run `bash .ci/run` once, or scripts/ci/start-postgres.sh, or set KNOT_TEST_DATABASE_URL.',
+      { cause: err },
     );
   } finally {
     await sql.end();

@@ -49,7 +49,8 @@ function currentSocket(): WsClient {
 
 /** After logout the next user must not inherit the old socket (it was authenticated by the old cookie). */
 export function resetSocket() {
-  socket?.dispose();
+  // Disposing only closes the socket; nothing waits on it.
+  void socket?.dispose();
   socket = null;
   connection.reset();
 }

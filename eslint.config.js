@@ -1,0 +1,65 @@
+// `npm run lint`. Real defects only (import cycles, layer breaks, unused code, unhandled promises);
+// formatting and style are left to the author. docs/architecture.md explains the layers.
+import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+/** Imports a folder must not make: `from` may not import anything under `target`. */
+const layers = [
+  // The shared contract is imported by everyone and imports no one.
+  { target: ['server', 'agent', 'cli', 'web', 'schema', 'test', 'bench'], from: 'protocol', message: 'protocol/ is the shared contract: it imports nothing of the parts that use it.' },
+  // The tables describe data; they know nothing of the server that uses them.
+  { target: ['server', 'agent', 'cli', 'web', 'test', 'bench'], from: 'schema', message: 'schema/ holds tables and the SDL only; put shared types in protocol/.' },
+  // The agent is bundled into every space: nothing of the server may leak into it.
+  { target: ['server', 'cli', 'web', 'schema'], from: 'agent', message: 'The agent is bundled on its own; share code through protocol/.' },
+  // The CLI is a client of the public API only.
+  { target: ['server', 'agent', 'web', 'schema'], from: 'cli', message: 'The CLI talks to the server through its GraphQL API; share code through protocol/.' },
+  // The server never reaches into its clients.
+  { target: ['agent', 'cli', 'web', 'test', 'bench'], from: 'server', message: 'The server does not import its clients or its tests.' },
+].map(({ target, from, message }) => ({ target: `./${from}`, from: target.map((t) => `./${t}`), message }));
+
+export default tseslint.config(
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', 'web/build/**', 'web/.svelte-kit/**', 'test/e2e/artifacts/**', 'data/**', 'migrations/**', '**/*.svelte'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.{ts,mts,js,mjs}'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      // Without these, import-x skips .ts modules and no-cycle sees no edges at all.
+      'import-x/extensions': importX.flatConfigs.typescript.settings['import-x/extensions'],
+      'import-x/parsers': importX.flatConfigs.typescript.settings['import-x/parsers'],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: ['tsconfig.json', 'web/tsconfig.json'] })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-self-import': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: layers }],
+      // A promise nobody awaits loses its error: an unhandled rejection, or a write that silently did not happen.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-empty': ['error', { allowEmptyCatch: true }],
+      // Input checks reject control characters on purpose.
+      'no-control-regex': 'off',
+    },
+  },
+  {
+    // Plain JavaScript build scripts and configs are not in a tsconfig project.
+    files: ['**/*.{js,mjs}'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: globals.node,
+    },
+  },
+);
