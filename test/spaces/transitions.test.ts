@@ -44,7 +44,14 @@ describe('the space state machine', () => {
       // Every state reaches STOPPED or FAILED (DELETING also ends by its row going).
       const seen = new Set<SpaceStatus>([status]);
       const queue = [status];
-      while (queue.length) for (const n of next(queue.shift()!)) if (!seen.has(n)) (seen.add(n), queue.push(n));
+      while (queue.length) {
+        for (const n of next(queue.shift()!)) {
+          if (!seen.has(n)) {
+            seen.add(n);
+            queue.push(n);
+          }
+        }
+      }
       expect(seen.has('STOPPED') || seen.has('FAILED'), status).toBe(true);
     }
   });
