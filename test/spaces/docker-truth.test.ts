@@ -43,6 +43,11 @@ describe('a container that dies outside Knot', () => {
     expect(failed.spaceChanged.space!.status).toBe('FAILED');
     expect(failed.spaceChanged.space!.error).toMatch(/exited unexpectedly with exit code 137/);
     expect(await h.runtime.inspectContainer(containerOf(space.id))).toBeNull();
+    // The server acted on its own: the audit log names it, with no user behind it.
+    const audit = await h.admin.client.data<{ auditLog: { entries: { actorId: string | null; actorName: string; action: string; objectId: string }[] } }>(
+      `{ auditLog(first: 20) { entries { actorId actorName action objectId } } }`,
+    );
+    expect(audit.auditLog.entries.find((e) => e.objectId === space.id && e.action === 'failSpace')).toMatchObject({ actorId: null, actorName: 'reconciler' });
     // Its data is kept: a failed space can be started again.
     expect(await h.runtime.listVolumes({ 'knot.space': space.id })).toEqual([`data_${space.id}`]);
     expect((await h.startAndWait(space.id)).status).toBe('RUNNING');
