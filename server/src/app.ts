@@ -52,7 +52,7 @@ const MAX_GRAPHQL_BODY = 1024 * 1024;
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const config = loadConfig(options.env ?? process.env, options.config);
   const log = options.logger ?? createLogger(config.logLevel);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, log);
   await ensureBuiltInRoles(database.db);
   const instanceId = await loadInstallationId(database.db);
   const pubsub = await createPubSub(database, log);

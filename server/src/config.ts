@@ -4,7 +4,7 @@ import path from 'node:path';
 export interface Config {
   port: number;
   dataDir: string;
-  /** Unset: embedded PGlite under dataDir. */
+  /** Unset: an embedded PostgreSQL under dataDir (server/src/embedded-postgres.ts). */
   databaseUrl: string | undefined;
   dockerHost: string | undefined;
   /** Public URL of the server, as users and agents reach it. */
