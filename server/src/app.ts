@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { ensureBuiltInRoles } from './auth/accounts.js';
 import { ViewerResolver } from './auth/viewer.js';
@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createGraphQL } from './graphql/http.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
+import { readBodyWithin } from './http/body-limit.js';
 import { createWebHandler } from './http/web.js';
 import { Router, type RequestHandler, type RouteEntry, type UpgradeHandler } from './http/router.js';
 import { createLogger, type Logger } from './logger.js';
@@ -99,13 +100,14 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const graphqlWs = attachGraphQLWebSocket(graphqlSockets, yoga, services);
   const router = new Router()
     .route('/graphql', {
-      http: (req, res) => {
-        // The same bound as a WebSocket message: no real operation comes near it, and Yoga would buffer it all.
-        if (Number(req.headers['content-length'] ?? 0) > MAX_GRAPHQL_BODY) {
-          res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-          res.end(JSON.stringify({ errors: [{ message: 'The request is too large (at most 1 MB).', extensions: { code: 'BAD_USER_INPUT' } }] }));
-          return;
-        }
+      http: async (req, res) => {
+        // The same bound as a WebSocket message: no real operation comes near it. Counted as the body
+        // streams, so neither a chunked body nor a false Content-Length gets Yoga to buffer more.
+        if (req.method === 'GET' || req.method === 'HEAD') return yoga(req, res);
+        const body = await readBodyWithin(req, res, MAX_GRAPHQL_BODY, 'The request is too large (at most 1 MB).');
+        if (!body) return;
+        // Yoga takes an already-read body from `req.body` instead of the (now consumed) stream.
+        if (body.length > 0) (req as IncomingMessage & { body?: Buffer }).body = body;
         return yoga(req, res);
       },
       upgrade: (req, socket, head) => graphqlSockets.handleUpgrade(req, socket, head, (ws) => graphqlSockets.emit('connection', ws, req)),

@@ -4,6 +4,7 @@ import { isOwnOrigin } from '../auth/origin.js';
 import { viewerFromHeaders } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
+import { useQueryLimits } from './query-limits.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { useSharedSubscriptionResults } from './shared-subscription-results.js';
 import { schema } from './schema.js';
@@ -60,6 +61,7 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       };
     },
     plugins: [
+      ...useQueryLimits(),
       useRequestErrorCodes(),
       useSharedSubscriptionResults(),
       {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -25,6 +25,16 @@ function lostRights(before: Viewer, after: Viewer): boolean {
   return [...before.permissions].some((p) => !after.isAdmin && !after.permissions.has(p));
 }
 
+/**
+ * One user's open GraphQL sockets (on this server process) and one socket's operations at once.
+ * A browser tab holds one socket with a handful of subscriptions and the CLI one per command, so
+ * both leave room for dozens of tabs and integrations; past them it is a client gone wrong or
+ * someone trying to hold the server's memory. Over a cap the socket is closed with 4429, which
+ * graphql-ws clients treat as final (no reconnect loop), and a reason saying which cap.
+ */
+export const SOCKET_LIMITS = { socketsPerUser: 50, subscriptionsPerSocket: 100 } as const;
+const TOO_MANY = 4429;
+
 /** setTimeout's limit (about 24.8 days); a later expiry is re-checked then and rescheduled. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -35,6 +45,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerInstance<object, Context>, services: Services) {
   const live = new Set<Extra>();
+  const socketsOf = new Map<string, number>();
+  const countSocket = (userId: string, by: 1 | -1) => {
+    const n = (socketsOf.get(userId) ?? 0) + by;
+    if (n > 0) socketsOf.set(userId, n);
+    else socketsOf.delete(userId);
+  };
 
   const authenticate = async (extra: Extra) => {
     const result = await viewerFromHeaders(
@@ -91,15 +107,28 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
           services.log.info({ remote: ctx.extra.request.socket.remoteAddress }, 'refused a GraphQL WebSocket without valid credentials');
           return false;
         }
+        if ((socketsOf.get(viewer.user.id) ?? 0) >= SOCKET_LIMITS.socketsPerUser) {
+          services.log.warn({ userId: viewer.user.id }, 'refused a GraphQL WebSocket: too many for this user');
+          ctx.extra.socket.close(TOO_MANY, `Too many connections for this user (at most ${SOCKET_LIMITS.socketsPerUser})`);
+          return false;
+        }
+        countSocket(viewer.user.id, 1);
         live.add(ctx.extra);
         accept(ctx.extra, viewer);
         return true;
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
-        live.delete(ctx.extra);
+        if (live.delete(ctx.extra) && ctx.extra.viewer) countSocket(ctx.extra.viewer.user.id, -1);
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws has already recorded this operation among the socket's open ones.
+        if (Object.keys(ctx.subscriptions).length > SOCKET_LIMITS.subscriptionsPerSocket) {
+          services.log.warn({ userId: ctx.extra.viewer?.user.id }, 'closed a GraphQL WebSocket: too many subscriptions on it');
+          ctx.extra.socket.close(TOO_MANY, `Too many subscriptions on one connection (at most ${SOCKET_LIMITS.subscriptionsPerSocket})`);
+          // The socket is closing; this answer is for the record (graphql-ws sends nothing on a closed socket).
+          return [new GraphQLError('Too many subscriptions on one connection', { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+        }
         const seed: SocketContextSeed = { socketViewer: ctx.extra.viewer ?? null };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(seed);
         let document;
