@@ -96,7 +96,7 @@ describe('denial of service limits (finding 7)', () => {
     });
 
     it("lets every operation of the web UI and the CLI through", async () => {
-      const documents = Object.entries(uiDocuments).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+      const documents: [string, string][] = Object.entries(uiDocuments as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
       documents.push(['cli spacesChanged', `subscription($userId: ID) { spacesChanged(userId: $userId) { kind spaceId space { ${CLI_SPACE_FIELDS} } } }`]);
       expect(documents.length).toBeGreaterThan(20);
       const client = server.client(userToken);
