@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { WebSocketServer } from 'ws';
 import { ensureBuiltInRoles } from './auth/accounts.js';
 import { ViewerResolver } from './auth/viewer.js';
@@ -67,6 +68,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     log,
     metrics,
     viewers: new ViewerResolver(database.db, pubsub),
+    loginThrottle: new LoginThrottle(),
     box: loadCryptoBox(config.dataDir),
     runtime: createDockerRuntime({ dockerHost: config.dockerHost }),
     spaceJobs: undefined as unknown as SpaceJobs,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { OWASP_SCRYPT_COST, type ScryptCost } from './auth/secrets.js';
 
 /** Everything Knot reads from its environment, parsed once. The names are the public contract (DESIGN.md). */
 export interface Config {
@@ -23,6 +24,16 @@ export interface Config {
   gcIntervalSeconds: number;
   /** How old an object (and its space's last status change) must be before the collector may take it. */
   gcGraceSeconds: number;
+  /**
+   * scrypt's cost for new password hashes; weaker stored hashes are upgraded at login. Always the
+   * OWASP cost, except that a test server may pass a cheaper one (there is no environment variable).
+   */
+  passwordHashCost: ScryptCost;
+  /**
+   * Behind a reverse proxy every client has the proxy's address; with KNOT_TRUST_PROXY=true the
+   * client is the last address in X-Forwarded-For (the one the proxy added), for the login throttle.
+   */
+  trustProxy: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -42,6 +53,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     secureCookies: overrides.secureCookies ?? url.startsWith('https://'),
     gcIntervalSeconds: overrides.gcIntervalSeconds ?? seconds(env.KNOT_GC_INTERVAL_SECONDS ?? '60', 'KNOT_GC_INTERVAL_SECONDS', false),
     gcGraceSeconds: overrides.gcGraceSeconds ?? seconds(env.KNOT_GC_GRACE_SECONDS ?? '60', 'KNOT_GC_GRACE_SECONDS', true),
+    passwordHashCost: overrides.passwordHashCost ?? OWASP_SCRYPT_COST,
+    trustProxy: overrides.trustProxy ?? env.KNOT_TRUST_PROXY === 'true',
   };
 }
 

@@ -1,3 +1,4 @@
+import type { LoginThrottle } from './auth/login-throttle.js';
 import type { ViewerResolver } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db.js';
@@ -19,6 +20,7 @@ export interface Services {
   pubsub: PubSub;
   log: Logger;
   viewers: ViewerResolver;
+  loginThrottle: LoginThrottle;
   metrics: Metrics;
   box: CryptoBox;
   runtime: Runtime;

@@ -5,6 +5,7 @@ import { createApp, type App } from '../../server/src/app.js';
 import type { Config } from '../../server/src/config.js';
 import { createLogger, type Logger } from '../../server/src/logger.js';
 import { createTestDatabase } from './database.js';
+import { TEST_PASSWORD_HASH_COST } from './env.js';
 import { GraphQLTestClient } from './graphql.js';
 
 export interface TestServer {
@@ -37,7 +38,7 @@ export async function startTestServer(
   const dataDir = mkdtempSync(path.join(tmpdir(), 'knot-test-'));
   const app = await createApp({
     env: {},
-    config: { databaseUrl, dataDir, logLevel: 'silent', ...options.config },
+    config: { databaseUrl, dataDir, logLevel: 'silent', passwordHashCost: TEST_PASSWORD_HASH_COST, ...options.config },
     logger: options.logger ?? createLogger(process.env.KNOT_TEST_LOG ?? 'silent'),
   });
   const url = await app.start(0, options.host ?? '127.0.0.1');

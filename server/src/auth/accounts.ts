@@ -4,10 +4,10 @@ import { recordAudit } from '../audit.js';
 import type { Db } from '../db.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import type { EventMap, PubSub } from '../pubsub.js';
-import { loginWaitMs } from './login-throttle.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { nameTakenOnRace } from './unique.js';
 import { ADMIN_ROLE_ID } from './permissions.js';
-import { generateServicePassword, hashPassword, hashToken, newToken, verifyPassword } from './secrets.js';
+import { generateServicePassword, hashPassword, hashToken, needsRehash, newToken, verifyPassword, type ScryptCost } from './secrets.js';
 import {
   LIMITS,
   checkEmail,
@@ -26,6 +26,8 @@ export interface AccountDeps {
   db: Db;
   pubsub: PubSub;
   viewers: Pick<ViewerResolver, 'invalidateAll'>;
+  config: { passwordHashCost: ScryptCost };
+  loginThrottle: LoginThrottle;
 }
 
 /**
@@ -39,8 +41,16 @@ export async function authChanged(deps: AccountDeps, payload: EventMap['auth']):
 }
 
 const SESSION_DAYS = 30;
-/** Verified against when the username is unknown, so timing does not reveal which usernames exist. */
-const DUMMY_HASH = await hashPassword('knot-dummy-password');
+/**
+ * Verified against when the username is unknown, so timing does not reveal which usernames exist;
+ * made once per cost (at the configured cost, like every real hash) when first needed.
+ */
+const dummyHashes = new Map<string, Promise<string>>();
+function dummyHash(cost: ScryptCost): Promise<string> {
+  const key = JSON.stringify(cost);
+  if (!dummyHashes.has(key)) dummyHashes.set(key, hashPassword('knot-dummy-password', cost));
+  return dummyHashes.get(key)!;
+}
 
 export interface NewUserInput {
   username: string;
@@ -51,11 +61,11 @@ export interface NewUserInput {
   roleIds?: string[] | null;
 }
 
-async function insertUser(db: Db, input: NewUserInput): Promise<UserRow> {
+async function insertUser(db: Db, input: NewUserInput, cost: ScryptCost): Promise<UserRow> {
   const values = {
     username: checkUsername(input.username),
     email: checkEmail(input.email),
-    passwordHash: await hashPassword(checkPassword(input.password)),
+    passwordHash: await hashPassword(checkPassword(input.password), cost),
     preferredShell: checkShell(input.preferredShell ?? 'bash'),
     timezone: checkTimezone(input.timezone ?? 'UTC'),
     servicePassword: generateServicePassword(),
@@ -86,7 +96,7 @@ export async function setup(deps: AccountDeps, input: NewUserInput): Promise<Use
     if (existing!.n > 0) {
       throw new KnotError('ALREADY_SET_UP', 'Knot is already set up. Log in, or ask an admin for an account.');
     }
-    const user = await insertUser(tx, input);
+    const user = await insertUser(tx, input, deps.config.passwordHashCost);
     await tx.insert(userRoles).values({ userId: user.id, roleId: ADMIN_ROLE_ID });
     await recordAudit(tx, { id: user.id, name: user.username }, { action: 'setup', objectType: 'user', objectId: user.id });
     return user;
@@ -98,39 +108,38 @@ export async function needsSetup(db: Db): Promise<boolean> {
   return row!.n === 0;
 }
 
-/** Returns the session token for the cookie. */
-export async function login(deps: AccountDeps, username: string, password: string): Promise<{ token: string; user: UserRow }> {
+/**
+ * Returns the session token for the cookie. `address` is the client's, for the throttle
+ * (login-throttle.ts): the attempt is reserved before any password is hashed, and an unknown
+ * username is throttled, hashed and refused exactly like a known one.
+ */
+export async function login(deps: AccountDeps, username: string, password: string, address: string): Promise<{ token: string; user: UserRow }> {
   // No account has a name or password this long, so say so plainly (and spare scrypt a 10 MB input).
   if (username.length > LIMITS.email) throw badInput('username', `A username or email is at most ${LIMITS.email} characters.`);
   if (password.length > LIMITS.password) throw badInput('password', `A password is at most ${LIMITS.password} characters.`);
+  const reservation = deps.loginThrottle.reserve(username, address);
+  if (!reservation.ok) {
+    const seconds = Math.ceil(reservation.waitMs / 1000);
+    throw new KnotError('TOO_MANY_ATTEMPTS', `Too many failed logins. Try again in ${seconds} seconds.`, { retryAfterSeconds: seconds });
+  }
+  const cost = deps.config.passwordHashCost;
   const [user] = await deps.db
     .select()
     .from(users)
     .where(sql`lower(${users.username}) = lower(${username}) or lower(${users.email}) = lower(${username})`)
     .limit(1);
-  if (!user) {
-    await verifyPassword(password, DUMMY_HASH);
-    throw new KnotError('UNAUTHENTICATED', 'The username or password is wrong.');
-  }
-  const wait = loginWaitMs(user.failedLogins, user.lastFailedLoginAt);
-  if (wait > 0) {
-    throw new KnotError(
-      'TOO_MANY_ATTEMPTS',
-      `Too many failed logins for this account. Try again in ${Math.ceil(wait / 1000)} seconds.`,
-      { retryAfterSeconds: Math.ceil(wait / 1000) },
-    );
-  }
-  if (!(await verifyPassword(password, user.passwordHash))) {
-    await deps.db
-      .update(users)
-      .set({ failedLogins: sql`${users.failedLogins} + 1`, lastFailedLoginAt: new Date() })
-      .where(eq(users.id, user.id));
-    throw new KnotError('UNAUTHENTICATED', 'The username or password is wrong.');
-  }
+  const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(cost)));
+  if (!user || !matches) throw new KnotError('UNAUTHENTICATED', 'The username or password is wrong.');
+  reservation.succeeded();
   if (!user.active) throw new KnotError('FORBIDDEN', 'This account is deactivated. Ask an admin to reactivate it.');
+  // A hash made at a lower cost (or before the cost was stored) is replaced while the password is at hand.
+  const upgraded = needsRehash(user.passwordHash, cost) ? await hashPassword(password, cost) : null;
   const token = newToken('knots');
   await deps.db.transaction(async (tx) => {
-    await tx.update(users).set({ failedLogins: 0, lastFailedLoginAt: null }).where(eq(users.id, user.id));
+    if (upgraded) {
+      // Only if nobody changed the password meanwhile.
+      await tx.update(users).set({ passwordHash: upgraded }).where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)));
+    }
     await tx.insert(sessions).values({
       id: hashToken(token),
       userId: user.id,
@@ -213,7 +222,7 @@ export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: Pr
     if (!input.currentPassword || !(await verifyPassword(input.currentPassword.slice(0, LIMITS.password), viewer.user.passwordHash))) {
       throw badInput('currentPassword', 'The current password is wrong.');
     }
-    changes.passwordHash = await hashPassword(input.newPassword);
+    changes.passwordHash = await hashPassword(input.newPassword, deps.config.passwordHashCost);
   }
   if (changes.email) {
     const [clash] = await deps.db

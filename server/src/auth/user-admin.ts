@@ -32,7 +32,7 @@ async function checkRoleIds(deps: AccountDeps, viewer: Viewer, roleIds: string[]
 export async function createUser(deps: AccountDeps, viewer: Viewer, input: NewUserInput): Promise<UserRow> {
   const roleIds = await checkRoleIds(deps, viewer, input.roleIds ?? []);
   return deps.db.transaction(async (tx) => {
-    const user = await insertUser(tx, input);
+    const user = await insertUser(tx, input, deps.config.passwordHashCost);
     if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: user.id, roleId })));
     await recordAudit(tx, viewer, { action: 'createUser', objectType: 'user', objectId: user.id, details: { username: user.username, roleIds } });
     return user;
@@ -61,7 +61,7 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
   const changes: Partial<typeof users.$inferInsert> = {};
   if (input.email != null) changes.email = checkEmail(input.email);
   if (input.active != null) changes.active = input.active;
-  if (input.password != null) changes.passwordHash = await hashPassword(checkPassword(input.password));
+  if (input.password != null) changes.passwordHash = await hashPassword(checkPassword(input.password), deps.config.passwordHashCost);
   if (input.preferredShell != null) changes.preferredShell = checkShell(input.preferredShell);
   if (input.timezone != null) changes.timezone = checkTimezone(input.timezone);
   if (input.resetServicePassword) changes.servicePassword = generateServicePassword();

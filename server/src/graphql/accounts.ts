@@ -108,7 +108,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SetupInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const user = await setup(ctx.services, input);
-      const session = await login(ctx.services, input.username, input.password);
+      const session = await login(ctx.services, input.username, input.password, ctx.clientAddress);
       ctx.setCookie(sessionCookie(ctx, session.token, 30 * 86_400));
       return user;
     },
@@ -118,7 +118,7 @@ builder.mutationFields((t) => ({
     description: 'Starts a browser session (HttpOnly cookie). Repeated failures slow further attempts down.',
     args: { username: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, { username, password }, ctx) => {
-      const { token, user } = await login(ctx.services, username, password);
+      const { token, user } = await login(ctx.services, username, password, ctx.clientAddress);
       ctx.setCookie(sessionCookie(ctx, token, 30 * 86_400));
       return user;
     },

@@ -9,6 +9,8 @@ export interface Context {
   viewer: Viewer | null;
   /** A token was presented but is unknown, expired or revoked: say so rather than act anonymous. */
   credentialRejected: boolean;
+  /** Where the request came from (auth/client-address.ts), for the login throttle. */
+  clientAddress: string;
   /** Queues a Set-Cookie header on the HTTP response (no-op over WebSocket). */
   setCookie(cookie: string): void;
 }

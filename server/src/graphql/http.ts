@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { clientAddress } from '../auth/client-address.js';
 import { isOwnOrigin } from '../auth/origin.js';
 import { viewerFromHeaders } from '../auth/viewer.js';
 import type { Services } from '../services.js';
@@ -12,6 +14,7 @@ import { schema } from './schema.js';
 /** Context fields a WebSocket subscription brings in place of an HTTP request. */
 export interface SocketContextSeed {
   socketViewer: Context['viewer'];
+  socketAddress: string;
 }
 
 /**
@@ -38,9 +41,9 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       },
     },
     context: async (initial): Promise<Context> => {
-      const seed = initial as Partial<SocketContextSeed> & { request?: Request };
+      const seed = initial as Partial<SocketContextSeed> & { request?: Request; req?: IncomingMessage };
       if ('socketViewer' in seed) {
-        return { services, viewer: seed.socketViewer ?? null, credentialRejected: false, setCookie: () => {} };
+        return { services, viewer: seed.socketViewer ?? null, credentialRejected: false, clientAddress: seed.socketAddress ?? 'unknown', setCookie: () => {} };
       }
       const request = seed.request!;
       const ownOrigin = isOwnOrigin(request.headers.get('origin'), request.headers.get('host'), services.config.url);
@@ -51,6 +54,7 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       });
       return {
         services,
+        clientAddress: clientAddress(seed.req, services.config.trustProxy),
         viewer: result === 'invalid' ? null : result,
         credentialRejected: result === 'invalid',
         setCookie(cookie) {

@@ -4,6 +4,7 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { clientAddress } from '../auth/client-address.js';
 import { isOwnOrigin } from '../auth/origin.js';
 import { viewerFromHeaders, type Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
@@ -129,7 +130,10 @@ export function attachGraphQLWebSocket(wss: WebSocketServer, yoga: YogaServerIns
           // The socket is closing; this answer is for the record (graphql-ws sends nothing on a closed socket).
           return [new GraphQLError('Too many subscriptions on one connection', { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
         }
-        const seed: SocketContextSeed = { socketViewer: ctx.extra.viewer ?? null };
+        const seed: SocketContextSeed = {
+          socketViewer: ctx.extra.viewer ?? null,
+          socketAddress: clientAddress(ctx.extra.request, services.config.trustProxy),
+        };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(seed);
         let document;
         try {
