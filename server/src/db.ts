@@ -14,8 +14,11 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   db: Db;
   kind: 'postgres' | 'embedded';
-  /** Delivers every notification on `channel`, including this process's own. */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Delivers every notification on `channel`, including this process's own. `onRelisten` runs each
+   * time the LISTEN connection comes back after a drop: notifications sent meanwhile are lost.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onRelisten?: () => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
   /**
    * Runs `fn` while holding the lock `key` across every replica, or returns false at once
@@ -91,8 +94,13 @@ async function openPostgres(target: string | { path: string; user: string; datab
   return {
     db,
     kind,
-    async listen(channel, onMessage) {
-      const { unlisten } = await client.listen(channel, onMessage);
+    async listen(channel, onMessage, onRelisten) {
+      // postgres.js calls onlisten on the first LISTEN and again after every reconnect.
+      let first = true;
+      const { unlisten } = await client.listen(channel, onMessage, () => {
+        if (first) first = false;
+        else onRelisten?.();
+      });
       return unlisten;
     },
     async notify(channel, payload) {

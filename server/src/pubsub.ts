@@ -21,10 +21,17 @@ export interface PubSub {
   /**
    * An async iterable for a GraphQL subscription. It listens from the moment it is made, then
    * yields `initial()` (the current state) first, so nothing that happens in between is lost.
+   * When this replica's LISTEN connection drops and comes back, events published meanwhile never
+   * arrive, so it yields `resync()` (default: `initial()`), the current state again.
    */
   iterate<T extends Topic, R = EventMap[T]>(
     topic: T,
-    options: { filter?: (payload: EventMap[T]) => boolean; initial?: () => Promise<R[]>; until?: (payload: EventMap[T]) => boolean },
+    options: {
+      filter?: (payload: EventMap[T]) => boolean;
+      initial?: () => Promise<R[]>;
+      resync?: () => Promise<R[]>;
+      until?: (payload: EventMap[T] | R) => boolean;
+    },
   ): AsyncIterableIterator<R | EventMap[T]>;
   close(): Promise<void>;
 }
@@ -55,7 +62,12 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
       }
     }
   };
-  const unlisten = await database.listen(CHANNEL, deliver);
+  /** Each open subscription's way to catch up after a dropped LISTEN. */
+  const resyncs = new Set<() => void>();
+  const unlisten = await database.listen(CHANNEL, deliver, () => {
+    log.warn({ subscriptions: resyncs.size }, 'LISTEN connection is back; sending open subscriptions a fresh snapshot');
+    for (const resync of resyncs) resync();
+  });
 
   const on: PubSub['on'] = (topic, handler) => {
     let set = handlers.get(topic);
@@ -105,7 +117,7 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
       });
     },
     on,
-    iterate(topic, { filter, initial, until }) {
+    iterate(topic, { filter, initial, resync = initial, until }) {
       const queue = new EventQueue<unknown>();
       const off = on(topic, (payload) => {
         if (filter && !filter(payload)) return;
@@ -113,6 +125,20 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
         if (until?.(payload)) queue.end();
       });
       queue.onEnd(off);
+      if (resync) {
+        const catchUp = () =>
+          void resync().then(
+            (items) => {
+              for (const item of items) {
+                queue.push(item);
+                if (until?.(item)) queue.end();
+              }
+            },
+            (err) => log.warn({ err, topic }, 'could not resnapshot a subscription after a LISTEN reconnect'),
+          );
+        resyncs.add(catchUp);
+        queue.onEnd(() => resyncs.delete(catchUp));
+      }
       if (initial) {
         initial().then(
           (items) => queue.prepend(items),
@@ -125,6 +151,7 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
     },
     async close() {
       handlers.clear();
+      resyncs.clear();
       await unlisten();
     },
   };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import { RawGraphQLSocket } from '../helpers/raw-socket.js';
@@ -90,4 +91,55 @@ describe('two replicas sharing one database', () => {
     off();
     expect((await onB.data<{ me: { username: string } }>(`{ me { username } }`)).me.username).toBe('admin');
   });
+  it('sends open subscriptions a fresh snapshot when their LISTEN comes back, so a change made while it was down is not lost', async () => {
+    // A third replica, C, logs in as a role of its own, so its LISTEN can be kept down while A works on.
+    const sql = openSql(TEST_DATABASE_URL);
+    const role = `knot_replica_${randomBytes(4).toString('hex')}`;
+    await sql.unsafe(`create role ${role} login superuser password 'replica'`);
+    const url = new URL(a.databaseUrl);
+    url.username = role;
+    url.password = 'replica';
+    const c = await startTestServer({ databaseUrl: url.toString() });
+    const onC = c.client(token);
+    try {
+      const templateId = (await onA.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE.replace('"busybox"', '"busybox-resync"'))).createTemplate.id;
+      const spaceId = (
+        await onA.data<{ createSpace: { id: string } }>(`mutation($t: ID!) { createSpace(input: { templateId: $t, name: "resynced" }) { id } }`, { t: templateId })
+      ).createSpace.id;
+      type Change = { kind: string; spaceId: string; space: { status: string } | null };
+      const one = onC.subscribe<{ spaceChanged: Change }>(`subscription($id: ID!) { spaceChanged(id: $id) { kind spaceId space { status } } }`, { id: spaceId });
+      const all = onC.subscribe<{ spacesChanged: Change }>(`subscription { spacesChanged { kind spaceId space { status } } }`);
+      await one.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+      await all.next((e) => e.spacesChanged.kind === 'SNAPSHOT' && e.spacesChanged.spaceId === spaceId);
+      const statusOnA = async () => (await onA.data<{ space: { status: string } }>(`query($id: ID!) { space(id: $id) { status } }`, { id: spaceId })).space.status;
+
+      await sql.unsafe(`alter role ${role} nologin`);
+      try {
+        const dropped = await sql`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${role} and query ilike 'listen%'`;
+        expect(dropped).toHaveLength(1);
+        await onA.data(`mutation($id: ID!) { startSpace(id: $id) { status } }`, { id: spaceId });
+        await waitFor(async () => (await statusOnA()) === 'RUNNING', { timeout: 60_000, what: 'the space to run, seen on A' });
+        // Nothing reached C meanwhile: its subscribers still have the old status.
+        expect(one.events.map((e) => e.spaceChanged.space?.status)).toEqual(['STOPPED']);
+      } finally {
+        await sql.unsafe(`alter role ${role} login`);
+      }
+      // C's LISTEN comes back: both subscriptions get the space as it is now.
+      const fresh = await one.next((e) => e.spaceChanged.space?.status === 'RUNNING', 30_000);
+      expect(fresh.spaceChanged.kind).toBe('SNAPSHOT');
+      const freshAll = await all.next((e) => e.spacesChanged.spaceId === spaceId && e.spacesChanged.space?.status === 'RUNNING', 30_000);
+      expect(freshAll.spacesChanged.kind).toBe('SNAPSHOT');
+      one.close();
+      all.close();
+
+      await onA.data(`mutation($id: ID!) { stopSpace(id: $id) { status } }`, { id: spaceId });
+      await waitFor(async () => (await statusOnA()) === 'STOPPED', { timeout: 60_000, what: 'the space to stop' });
+      await onA.data(`mutation($id: ID!) { deleteSpace(id: $id) }`, { id: spaceId });
+    } finally {
+      await onC.close();
+      await c.stop();
+      await sql.unsafe(`drop role if exists ${role}`);
+      await sql.end();
+    }
+  }, 180_000);
 });

@@ -268,10 +268,18 @@ builder.subscriptionFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) => {
       const space = await getSpaceFor(ctx.services, requireViewer(ctx), String(id));
+      const snapshot = { spaceId: space.id, ownerId: space.ownerId };
       return ctx.services.pubsub.iterate('space', {
         filter: (e) => e.spaceId === space.id && (prefetch(e, ctx), true),
         until: (e) => e.kind === 'DELETED',
-        initial: async () => [{ spaceId: space.id, ownerId: space.ownerId, kind: 'SNAPSHOT' }],
+        initial: async () => [{ ...snapshot, kind: 'SNAPSHOT' }],
+        // After a dropped LISTEN: the space as it is now, or its deletion if it went meanwhile.
+        resync: async () => {
+          const [row] = await loadSpaceWithParents(ctx, [space.id]);
+          const event = { ...snapshot, kind: row ? 'SNAPSHOT' : 'DELETED' };
+          loadedForEvent.set(event, Promise.resolve(row ?? null));
+          return [event];
+        },
       });
     },
     resolve: (event, _args, ctx) => changeFromEvent(event as EventMap['space'], ctx),
@@ -284,16 +292,39 @@ builder.subscriptionFields((t) => ({
       const viewer = requireViewer(ctx);
       const ownerId = userId == null ? viewer.user.id : String(userId);
       if (!canManage(viewer, ownerId)) throw forbidden("watch another user's spaces");
+      // The spaces this subscriber has been told about, so a resnapshot can also tell it which went.
+      const known = new Set<string>();
+      const snapshot = async () => {
+        // Every snapshot's row in one query, not one per space.
+        const rows = await loadSpaceWithParents(ctx, { ownerId });
+        return rows.map((row) => {
+          known.add(row.id);
+          const event = { spaceId: row.id, ownerId, kind: 'SNAPSHOT' };
+          loadedForEvent.set(event, Promise.resolve(row));
+          return event;
+        });
+      };
       return ctx.services.pubsub.iterate('space', {
-        filter: (e) => e.ownerId === ownerId && (prefetch(e, ctx), true),
-        initial: async () => {
-          // Every snapshot's row in one query, not one per space.
-          const rows = await loadSpaceWithParents(ctx, { ownerId });
-          return rows.map((row) => {
-            const event = { spaceId: row.id, ownerId, kind: 'SNAPSHOT' };
-            loadedForEvent.set(event, Promise.resolve(row));
+        filter: (e) => {
+          if (e.ownerId !== ownerId) return false;
+          if (e.kind === 'DELETED') known.delete(e.spaceId);
+          else known.add(e.spaceId);
+          prefetch(e, ctx);
+          return true;
+        },
+        initial: snapshot,
+        // After a dropped LISTEN: every space as it is now, and a DELETED for each that went meanwhile.
+        resync: async () => {
+          const before = new Set(known);
+          const current = await snapshot();
+          const gone = [...before].filter((id) => !current.some((e) => e.spaceId === id));
+          const deleted = gone.map((spaceId) => {
+            known.delete(spaceId);
+            const event = { spaceId, ownerId, kind: 'DELETED' };
+            loadedForEvent.set(event, Promise.resolve(null));
             return event;
           });
+          return [...deleted, ...current];
         },
       });
     },
