@@ -9,10 +9,12 @@ describe('volumes', { timeout: 30_000 }, () => {
     await runtime.createVolume(name, { ...labels, 'knot.space': 'v1' });
     expect(await runtime.listVolumes({ ...labels, 'knot.space': 'v1' })).toEqual([name]);
     expect(await runtime.listVolumes({ ...labels, 'knot.space': 'other' })).toEqual([]);
+    expect((await runtime.inspectVolume(name))?.labels).toEqual({ ...labels, 'knot.space': 'v1' });
 
     await runtime.removeVolume(name);
     expect(await runtime.listVolumes(labels)).toEqual([]);
     await runtime.removeVolume(name); // already gone is fine
+    expect(await runtime.inspectVolume(name)).toBeNull();
   });
 
   it('keeps data across containers', async () => {

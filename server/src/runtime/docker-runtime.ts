@@ -124,6 +124,17 @@ class DockerRuntime implements Runtime {
     });
   }
 
+  async inspectVolume(name: string): Promise<VolumeSummary | null> {
+    try {
+      const v = await this.conn.call('inspect volume', (signal) => this.docker.getVolume(name).inspect({ abortSignal: signal }));
+      const createdAt = (v as { CreatedAt?: string }).CreatedAt;
+      return { name: v.Name, labels: v.Labels ?? {}, createdAt: createdAt ? new Date(createdAt) : new Date() };
+    } catch (err) {
+      unless(404)(err);
+      return null;
+    }
+  }
+
   ensureNetwork(spec: NetworkSpec): Promise<string> {
     return ensureNetwork(this.conn, spec);
   }

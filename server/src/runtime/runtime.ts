@@ -168,6 +168,8 @@ export interface Runtime {
   listVolumes(labels?: Labels): Promise<string[]>;
   /** Like listVolumes, with each volume's labels and creation time. */
   listVolumeSummaries(labels?: Labels): Promise<VolumeSummary[]>;
+  /** One volume by its exact name, or null when the engine has none of that name. */
+  inspectVolume(name: string): Promise<VolumeSummary | null>;
 
   /**
    * Creates the bridge network if it is missing and returns its id. One that exists under the name
