@@ -19,6 +19,7 @@ import { createDockerRuntime } from './runtime/index.js';
 import { SpaceJobs } from './spaces/jobs.js';
 import { GarbageCollector } from './spaces/garbage-collector.js';
 import { loadInstallationId } from './installation.js';
+import { UpgradedSockets, waitAtMost } from './shutdown.js';
 import { noReports } from './spaces/service-report.js';
 import { noAgents } from './agent-gateway/types.js';
 import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
@@ -49,6 +50,12 @@ export interface App {
 const FEATURES: Feature[] = [agentGatewayFeature, spaceRoutesFeature];
 
 const MAX_GRAPHQL_BODY = 1024 * 1024;
+/**
+ * Shutdown: how long sockets, requests, jobs and the collector get to finish by themselves (all at
+ * once), then the event listener and the database each; a few seconds in all, as orchestrators expect.
+ */
+const SETTLE_MS = 2_000;
+const CLOSE_MS = 1_000;
 
 /** Builds every part of one Knot server; nothing listens until start(). */
 export async function createApp(options: AppOptions = {}): Promise<App> {
@@ -142,7 +149,9 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     });
     ((found?.handler as RequestHandler | undefined) ?? web)(req, res);
   });
+  const upgraded = new UpgradedSockets();
   server.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
     const found = router.find(req, 'upgrade');
     if (!found) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -169,23 +178,34 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       });
     },
     stop() {
-      // Sockets first (clients see a clean close and reconnect elsewhere), then in-flight HTTP drains, then the pool.
       stopping ??= (async () => {
-        for (const client of graphqlSockets.clients) client.close(1001, 'Server shutting down');
-        await graphqlWs.dispose();
-        for (const feature of features) await feature?.dispose?.();
-        dockerEvents.close();
-        await services.garbageCollector.stop();
-        await services.spaceJobs.idle();
-        server.closeIdleConnections();
+        const began = Date.now();
+        // No new connections from here: an agent or a page that reconnects goes to another replica
+        // (or waits for this one's restart) instead of holding this one open.
+        // (Never started: close answers at once, with an error that means the same.)
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-        const timeout = setTimeout(() => server.closeAllConnections(), 5_000);
-        if (server.listening) await drained;
-        clearTimeout(timeout);
-        await pubsub.close();
+        server.closeIdleConnections();
+        // Clients hear a clean close (1001) and reconnect elsewhere; agents' claims are released so they
+        // may; HTTP requests in flight finish; jobs and the collector get a moment to reach a step's end.
+        for (const client of graphqlSockets.clients) client.close(1001, 'Server shutting down');
+        dockerEvents.close();
+        await Promise.all([
+          waitAtMost(log, 'WebSocket clients to close', SETTLE_MS, graphqlWs.dispose()),
+          waitAtMost(log, 'routes to close their sockets', SETTLE_MS, (async () => {
+            for (const feature of features) await feature?.dispose?.();
+          })()),
+          waitAtMost(log, 'the garbage collector', SETTLE_MS, services.garbageCollector.stop()),
+          waitAtMost(log, 'space jobs (the next start settles their spaces)', SETTLE_MS, services.spaceJobs.idle()),
+          waitAtMost(log, 'HTTP requests in flight', SETTLE_MS, drained),
+        ]);
+        // Whoever has not gone by now (a peer that never answers a close frame) is cut.
+        server.closeAllConnections();
+        const cut = upgraded.destroyAll();
+        if (cut) log.info({ sockets: cut }, 'shutdown: cut sockets that did not close in time');
+        await waitAtMost(log, 'the event listener to close', CLOSE_MS, pubsub.close());
         services.runtime.close();
-        await database.close();
-        log.info('knot stopped');
+        await waitAtMost(log, 'the database to close', CLOSE_MS, database.close());
+        log.info({ ms: Date.now() - began }, 'knot stopped');
       })();
       return stopping;
     },
