@@ -127,11 +127,11 @@ describe('graceful shutdown', () => {
     const database = await createTestDatabase();
     const dataDir = mkdtempSync(path.join(tmpdir(), 'knot-main-'));
     const runtime = createDockerRuntime();
-    let spaceId: string | undefined;
+    const made: { spaceId?: string } = {};
     cleanups.push(async () => {
-      if (spaceId) {
-        await runtime.stopAndRemoveContainer(containerOf(spaceId), { timeoutSeconds: 0 }).catch(() => {});
-        for (const volume of await runtime.listVolumes({ 'knot.space': spaceId })) await runtime.removeVolume(volume).catch(() => {});
+      if (made.spaceId) {
+        await runtime.stopAndRemoveContainer(containerOf(made.spaceId), { timeoutSeconds: 0 }).catch(() => {});
+        for (const volume of await runtime.listVolumes({ 'knot.space': made.spaceId })) await runtime.removeVolume(volume).catch(() => {});
       }
       runtime.close();
       await database.drop();
@@ -150,7 +150,7 @@ describe('graceful shutdown', () => {
     // A space whose agent is connected and reports its ports.
     const { createTemplate } = await admin.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, { input: { name: 'proxied', job: proxiedJob() } });
     const { createSpace } = await admin.data<{ createSpace: { id: string } }>(CREATE_SPACE, { input: { templateId: createTemplate.id, name: 'busy' } });
-    spaceId = createSpace.id;
+    const spaceId = (made.spaceId = createSpace.id);
     const watch = admin.subscribe<{ spaceChanged: { space: { status: string; services: { ports: unknown[] } } | null } }>(
       `subscription($id: ID!) { spaceChanged(id: $id) { space { status services { ports { port } } } } }`,
       { id: spaceId },
