@@ -12,7 +12,7 @@ import { openSql } from '../helpers/sql.js';
 import { waitFor } from '../helpers/wait.js';
 import { busyboxJob, containerOf, START_SPACE, startSpacesHarness, type SpacesHarness, type SpaceView } from './fixture.js';
 
-const AUDIT = `query { auditLog(first: 500) { entries { actorId actorName action objectType objectId details } } }`;
+const AUDIT = `query { auditLog(first: 100) { entries { actorId actorName action objectType objectId details } } }`;
 type AuditEntry = { actorId: string | null; actorName: string; action: string; objectType: string; objectId: string; details: Record<string, string> };
 
 describe('garbage collector', () => {
