@@ -255,6 +255,7 @@ const CALLS: Record<string, Call> = {
   'Mutation.createTemplate (network: host)': createTemplateWith('network: host\n'),
   'Mutation.createTemplate (cap_add)': createTemplateWith('cap_add:\n  - SYS_ADMIN\n'),
   'Mutation.createTemplate (devices)': createTemplateWith('devices:\n  - /dev/fuse\n'),
+  'Mutation.createTemplate (ports published on the host)': createTemplateWith('ports:\n  - "8080"\n'),
   'Mutation.updateTemplate (privileged: true)': gql(`mutation($id: ID!, $job: String!) { updateTemplate(id: $id, input: { job: $job }) { id } }`, async (a) => ({
     id: await newTemplate(`to privilege by ${a}`),
     job: busyboxJob('privileged: true\n'),

@@ -1,7 +1,8 @@
 /**
  * The job keys that hand a space the Docker host. Any of them makes a template root-equivalent
  * (a privileged container, a host path, a host device, an added capability, another network
- * namespace), so only an Admin may save a template that uses them (docs/security.md).
+ * namespace) or opens it past the spaces' isolation (a port published on the host), so only an
+ * Admin may save a template that uses them (docs/security.md).
  *
  * Judged on the text as written, before variables are rendered: a variable's value can change
  * after the save (MANAGE_VARIABLES) or differ per user, so a key whose meaning a variable decides
@@ -23,6 +24,9 @@ const WHY: Record<string, string> = {
   devices: 'a host device gives the space the hardware behind it',
   network: 'an explicit network leaves the space\'s own network (host, another container, another user\'s network)',
   volumes: 'a host path mounted into the space exposes the host\'s files',
+  // Docker publishes even a bare `8080` on every host address: other spaces reach it through the
+  // host gateway, and the network reaches it without Knot's login (Knot's own way in is the agent).
+  ports: 'a published port opens the space on the Docker host\'s addresses, to every other space and to the network, without Knot\'s login',
 };
 
 export function rootKeysIn(job: string): RootKeyUse[] {
