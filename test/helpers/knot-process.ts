@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+/** KNOT_PROCESS_ROOT runs another checkout's server instead (e.g. `npm run chaos` against an older commit). */
+const root = process.env.KNOT_PROCESS_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
 
 export interface KnotProcess {
   url: string;
@@ -30,7 +31,8 @@ export async function startKnotProcess(env: Record<string, string | undefined>, 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Knot did not listen within ${timeout} ms:\n${out.slice(-4000)}`)), timeout);
     const onData = (chunk: Buffer) => {
-      out += chunk.toString();
+      // Read for as long as it runs (a full pipe would block its logging), keeping only the tail.
+      out = (out + chunk.toString()).slice(-64_000);
       const m = /"port":(\d+)[^\n]*"msg":"knot is listening"/.exec(out);
       if (m) {
         clearTimeout(timer);
