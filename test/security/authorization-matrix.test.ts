@@ -210,7 +210,8 @@ const CALLS: Record<string, Call> = {
   'Query.variables': gql(`{ variables { id } }`),
 
   'Mutation.setup': gql(`mutation($i: SetupInput!) { setup(input: $i) { id } }`, (a) => ({ i: { username: `setup-${lower(a)}`, email: `setup-${lower(a)}@example.com`, password: PASSWORD } })),
-  'Mutation.login': gql(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { id } }`, () => ({ u: 'probe', p: PASSWORD })),
+  // Each actor signs in a user of its own: eight at once into one account would meet the login throttle.
+  'Mutation.login': gql(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { id } }`, (a) => ({ u: `probe-${lower(a)}`, p: PASSWORD })),
   'Mutation.logout': async (actor) => outcomeOf(await post(await freshSession(actor), `mutation { logout }`)),
   'Mutation.createApiToken': gql(`mutation { createApiToken(name: "matrix") { token } }`),
   'Mutation.revokeApiToken': gql(`mutation($id: ID!) { revokeApiToken(id: $id) }`, async (a) => {
@@ -363,7 +364,7 @@ beforeAll(async () => {
   );
   fx.plainUserId = await newUser('plain');
   fx.templatesHolderId = await newUser('template-maker', [fx.roleIds.MANAGE_TEMPLATES!]);
-  await newUser('probe');
+  await Promise.all(ACTORS.map((actor) => newUser(`probe-${lower(actor)}`)));
   fx.variableId = (await asAdmin<{ createVariable: { id: string } }>(`mutation { createVariable(name: "SHARED", value: "x") { id } }`)).createVariable.id;
 
   fx.plainTemplateId = (await h.createTemplate({ name: 'plain' })).id;
