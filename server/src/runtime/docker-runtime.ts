@@ -4,13 +4,12 @@ import type { Readable } from 'node:stream';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { executableOf, missingExecutable } from './command-check.js';
 import { envList, envRecord, labelFilter, toCreateOptions } from './container-spec.js';
-import { demuxBuffer } from './demux.js';
 import { RuntimeError, engineMessage, isConnectionError, statusOf } from './errors.js';
 import { watchContainerEvents } from './events.js';
 import { collectExec, startExec } from './exec.js';
-import { readJsonLines } from './json-lines.js';
 import { ensureNetwork, removeNetwork } from './networks.js';
 import { PullProgress, type PullMessage } from './pull-progress.js';
+import { followProgress, splitLogs } from './streams.js';
 import type {
   ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, Runtime, VolumeSummary,
 } from './runtime.js';
@@ -75,8 +74,7 @@ class DockerRuntime implements Runtime {
         (signal) => this.docker.createImage({ fromImage: ref, abortSignal: signal }),
         { timeoutMs: PULL_TIMEOUT_MS },
       )) as Readable;
-      await readJsonLines(stream, (obj) => {
-        const msg = obj as PullMessage;
+      await followProgress<PullMessage>(this.docker.modem, stream, (msg) => {
         if (msg.error) failure = msg.errorDetail?.message ?? msg.error;
         else progress.update(msg);
       });
@@ -238,7 +236,7 @@ class DockerRuntime implements Runtime {
       const buf = (await this.conn.call('container logs', (signal) =>
         this.docker.getContainer(idOrName).logs({ stdout: true, stderr: true, tail, follow: false, abortSignal: signal }),
       )) as unknown as Buffer;
-      const { stdout, stderr } = demuxBuffer(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+      const { stdout, stderr } = await splitLogs(this.docker.modem, Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
       return stdout + stderr;
     } catch (err) {
       if (statusOf(err) === 404) throw new RuntimeError(`container ${idOrName} does not exist`, 'not-found', { cause: err });

@@ -3,7 +3,6 @@ import { PassThrough } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type { Connection } from './connection.js';
 import { envList } from './container-spec.js';
-import { demuxStream } from './demux.js';
 import { RuntimeError, engineMessage, statusOf } from './errors.js';
 import type { ExecOptions, ExecResult, ExecSession } from './runtime.js';
 
@@ -53,11 +52,13 @@ export async function startExec(
     socket.pipe(output, { end: false });
     stderr.end();
   } else {
-    demuxStream(socket, output, stderr);
+    // It leaves both outputs open when the socket closes: the close below ends them.
+    conn.docker.modem.demuxStream(socket, output, stderr);
   }
   const closed = new Promise<void>((resolve) =>
     socket.once('close', () => {
       if (!output.writableEnded) output.end();
+      if (!stderr.writableEnded) stderr.end();
       resolve();
     }),
   );

@@ -1,5 +1,11 @@
-// The engine streams pull progress and events as JSON objects, one per line; a chunk
-// may hold several objects or end in the middle of one.
+// The engine streams events as JSON objects, one per line; a chunk may hold several objects or
+// end in the middle of one. Pulls are read with docker-modem's followProgress (streams.ts); events
+// are not: it hands over only JSON.parse's result, which rounds an event's 19-digit timeNano to a
+// multiple of 256 ns (1796068020804123456 → 1796068020804123392), and events.ts compares timeNano
+// to skip what a replay after a reconnect delivers twice, so two events in one 256 ns step (a
+// burst of containers dying together) would compare equal and the second be dropped. This reader
+// passes the raw line for it, and skips a garbled line where followProgress would throw from its
+// 'data' handler.
 import type { Readable } from 'node:stream';
 
 /**

@@ -1,6 +1,7 @@
 // Turns the engine's per-layer pull messages into one percentage. Every layer counts its
 // compressed bytes twice: once downloaded, once extracted. Layers announce their size only
 // when their download starts, so the raw figure can fall back; reported values never do.
+// (docker-modem's followProgress reads the messages; it has nothing that weighs them into one figure.)
 
 interface Layer {
   downloaded: number;
