@@ -67,6 +67,10 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.deleteUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteUser (target holds a permission the actor lacks)':
                                                                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  // Signs a user out everywhere: the same rule as editing them.
+  'Mutation.revokeUserSessions':                                    [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.revokeUserSessions (target holds a permission the actor lacks)':
+                                                                    [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.createRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
   // Nobody grants a permission they lack.

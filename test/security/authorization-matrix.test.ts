@@ -234,6 +234,10 @@ const CALLS: Record<string, Call> = {
   'Mutation.deleteUser (target holds a permission the actor lacks)': gql(`mutation($id: ID!) { deleteUser(id: $id) }`, async (a) => ({
     id: await newUser(`gone-maker-${lower(a)}`, [fx.roleIds.MANAGE_TEMPLATES!]),
   })),
+  'Mutation.revokeUserSessions': gql(`mutation($id: ID!) { revokeUserSessions(id: $id) }`, async (a) => ({ id: await newUser(`signed-out-${lower(a)}`) })),
+  'Mutation.revokeUserSessions (target holds a permission the actor lacks)': gql(`mutation($id: ID!) { revokeUserSessions(id: $id) }`, async (a) => ({
+    id: await newUser(`signed-out-maker-${lower(a)}`, [fx.roleIds.MANAGE_TEMPLATES!]),
+  })),
   'Mutation.deleteUser': gql(`mutation($id: ID!) { deleteUser(id: $id) }`, async (a) => ({ id: await newUser(`gone-${lower(a)}`) })),
 
   'Mutation.createRole': gql(`mutation($n: String!) { createRole(name: $n, permissions: []) { id } }`, (a) => ({ n: `made by ${a}` })),

@@ -1,4 +1,4 @@
-import { and, count, eq, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, isNull, ne, sql } from 'drizzle-orm';
 import { apiTokens, roles, sessions, userRoles, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db.js';
@@ -38,6 +38,21 @@ export interface AccountDeps {
 export async function authChanged(deps: AccountDeps, payload: EventMap['auth']): Promise<void> {
   deps.viewers.invalidateAll();
   await deps.pubsub.publish('auth', payload);
+}
+
+/**
+ * Ends every session and API token of a user, except `keep`: the credential making the change
+ * (a password change keeps the session that made it). Callers publish `authChanged` afterwards,
+ * which closes WebSockets and ends server-sent-event subscriptions that used the others.
+ */
+export async function endCredentials(db: Db, userId: string, keep?: Viewer['credential']): Promise<void> {
+  await db
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), keep?.kind === 'session' ? ne(sessions.id, keep.id) : undefined));
+  await db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt), keep?.kind === 'token' ? ne(apiTokens.id, keep.id) : undefined));
 }
 
 const SESSION_DAYS = 30;
@@ -239,6 +254,8 @@ export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: Pr
         .set({ ...changes, updatedAt: new Date() })
         .where(eq(users.id, viewer.user.id))
         .returning();
+      // Whoever knew the old password may hold a session or token made with it: they all end.
+      if (changes.passwordHash) await endCredentials(tx, viewer.user.id, viewer.credential);
       await recordAudit(tx, viewer, { action: 'updateProfile', objectType: 'user', objectId: viewer.user.id, details: { changed } });
       return row!;
     })

@@ -2,7 +2,7 @@ import { count, eq, inArray, sql } from 'drizzle-orm';
 import { roles, spaces, userRoles, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
-import { authChanged, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
+import { authChanged, endCredentials, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
 import { ADMIN_ROLE_ID, lacking } from './permissions.js';
 import { nameTakenOnRace } from './unique.js';
 import { generateServicePassword, hashPassword } from './secrets.js';
@@ -83,6 +83,8 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
         .where(eq(users.id, id))
         .returning();
       if (!row) throw notFound('That user');
+      // A reset password means the old one is not to be trusted: every session and token made with it ends.
+      if (changes.passwordHash) await endCredentials(tx, id, id === viewer.user.id ? viewer.credential : undefined);
       if (roleIds) {
         await tx.delete(userRoles).where(eq(userRoles.userId, id));
         if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: id, roleId })));
@@ -132,4 +134,20 @@ export async function checkWithinReach(deps: AccountDeps, viewer: Viewer, userId
   if (beyond.length) {
     throw new KnotError('FORBIDDEN', `You cannot ${verb} this user: they hold ${beyond.join(', ')}, which you do not.`);
   }
+}
+
+/**
+ * Signs a user out everywhere: every session and API token ends at once, open WebSockets and
+ * subscriptions included. On yourself it keeps the credential you are using.
+ */
+export async function revokeUserSessions(deps: AccountDeps, viewer: Viewer, id: string): Promise<void> {
+  if (!isUuid(id)) throw notFound('That user');
+  await checkWithinReach(deps, viewer, id, 'sign out');
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx.select({ id: users.id }).from(users).where(eq(users.id, id));
+    if (!row) throw notFound('That user');
+    await endCredentials(tx, id, id === viewer.user.id ? viewer.credential : undefined);
+    await recordAudit(tx, viewer, { action: 'revokeUserSessions', objectType: 'user', objectId: id });
+  });
+  await authChanged(deps, { userId: id });
 }

@@ -18,6 +18,13 @@ export interface Viewer {
 
 export const SESSION_COOKIE = 'knot_session';
 
+/** Rights the viewer had before and no longer has: what was authorised under them must end. */
+export function lostRights(before: Viewer, after: Viewer): boolean {
+  if (after.user.id !== before.user.id) return true;
+  if (before.isAdmin && !after.isAdmin) return true;
+  return [...before.permissions].some((p) => !after.isAdmin && !after.permissions.has(p));
+}
+
 export function can(viewer: Viewer | null, permission: Permission): boolean {
   return !!viewer && (viewer.isAdmin || viewer.permissions.has(permission));
 }

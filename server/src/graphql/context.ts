@@ -11,6 +11,11 @@ export interface Context {
   credentialRejected: boolean;
   /** Where the request came from (auth/client-address.ts), for the login throttle. */
   clientAddress: string;
+  /**
+   * Resolves the request's credential again (HTTP only; WebSockets re-check on their own), so a
+   * subscription served over server-sent events can end when the credential is revoked.
+   */
+  recheckViewer?: () => Promise<Viewer | null>;
   /** Queues a Set-Cookie header on the HTTP response (no-op over WebSocket). */
   setCookie(cookie: string): void;
 }

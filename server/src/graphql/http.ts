@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { useQueryLimits } from './query-limits.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { useSharedSubscriptionResults } from './shared-subscription-results.js';
+import { useEndStreamsOnRevocation } from './stream-revocation.js';
 import { schema } from './schema.js';
 
 /** Context fields a WebSocket subscription brings in place of an HTTP request. */
@@ -47,13 +48,18 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       }
       const request = seed.request!;
       const ownOrigin = isOwnOrigin(request.headers.get('origin'), request.headers.get('host'), services.config.url);
-      const result = await viewerFromHeaders(services.viewers, {
+      const credentials = {
         authorization: request.headers.get('authorization'),
         // A cookie sent by another site's page (a form post, say) is ignored: no cross-site requests in the user's name.
         cookie: ownOrigin ? request.headers.get('cookie') : null,
-      });
+      };
+      const result = await viewerFromHeaders(services.viewers, credentials);
       return {
         services,
+        recheckViewer: async () => {
+          const now = await viewerFromHeaders(services.viewers, credentials);
+          return now === 'invalid' ? null : now;
+        },
         clientAddress: clientAddress(seed.req, services.config.trustProxy),
         viewer: result === 'invalid' ? null : result,
         credentialRejected: result === 'invalid',
@@ -68,6 +74,8 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       ...useQueryLimits(),
       useRequestErrorCodes(),
       useSharedSubscriptionResults(),
+      // Last, so it wraps the stream each subscriber finally gets.
+      useEndStreamsOnRevocation(services),
       {
         onResponse({ request, response }) {
           for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);

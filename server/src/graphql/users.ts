@@ -1,7 +1,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { SHELLS } from '../../../protocol/enums.js';
 import { roles, userRoles, users } from '../../../schema/db/index.js';
-import { createUser, deleteUser, updateUser } from '../auth/user-admin.js';
+import { createUser, deleteUser, revokeUserSessions, updateUser } from '../auth/user-admin.js';
 import type { UserRow } from '../auth/viewer.js';
 import { builder } from './builder.js';
 import { requirePermission, requireViewer } from './context.js';
@@ -96,6 +96,15 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
     resolve: (_root, { id, input }, ctx) =>
       updateUser(ctx.services, requirePermission(ctx, 'MANAGE_USERS', 'edit users'), String(id), input),
+  }),
+  revokeUserSessions: t.boolean({
+    description:
+      'Ends every session and API token of the user (open WebSockets and subscriptions too). Needs MANAGE_USERS, and the user may hold no permission you lack. On yourself, the credential you are using stays.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await revokeUserSessions(ctx.services, requirePermission(ctx, 'MANAGE_USERS', 'sign users out'), String(id));
+      return true;
+    },
   }),
   deleteUser: t.boolean({
     args: { id: t.arg.id({ required: true }) },

@@ -6,7 +6,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { clientAddress } from '../auth/client-address.js';
 import { isOwnOrigin } from '../auth/origin.js';
-import { viewerFromHeaders, type Viewer } from '../auth/viewer.js';
+import { lostRights, viewerFromHeaders, type Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
 import type { SocketContextSeed } from './http.js';
@@ -21,10 +21,6 @@ interface Extra {
   expiryTimer?: NodeJS.Timeout;
 }
 
-function lostRights(before: Viewer, after: Viewer): boolean {
-  if (before.isAdmin && !after.isAdmin) return true;
-  return [...before.permissions].some((p) => !after.isAdmin && !after.permissions.has(p));
-}
 
 /**
  * One user's open GraphQL sockets (on this server process) and one socket's operations at once.
