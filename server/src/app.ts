@@ -7,7 +7,9 @@ import { loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createGraphQL } from './graphql/http.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
+import { allowedHosts } from './http/allowed-hosts.js';
 import { readBodyWithin } from './http/body-limit.js';
+import { metricsRoute } from './http/metrics-route.js';
 import { createWebHandler } from './http/web.js';
 import { Router, type RequestHandler, type RouteEntry, type UpgradeHandler } from './http/router.js';
 import { createLogger, type Logger } from './logger.js';
@@ -58,6 +60,7 @@ const SETTLE_MS = 2_000;
 const CLOSE_MS = 1_000;
 /** The embedded PostgreSQL writes a checkpoint as it stops; cut off, it still finishes (it is sent SIGINT when Knot exits). */
 const DATABASE_CLOSE_MS = 3_000;
+const UNKNOWN_HOST = 'Knot does not answer to this host name. Reach it at the address in KNOT_URL (docs/security.md).\n';
 
 /** Builds every part of one Knot server; nothing listens until start(). */
 export async function createApp(options: AppOptions = {}): Promise<App> {
@@ -134,14 +137,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         }
       },
     })
-    .route('/metrics', {
-      http: async (_req, res) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
-      },
-    });
+    .route('/metrics', { http: metricsRoute(config, metrics) });
   const features = await Promise.all(FEATURES.map((register) => register(services, router)));
 
+  const hostAllowed = allowedHosts(config);
   const server: Server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host)) {
+      metrics.requests.inc({ route: 'unknown-host', status: '421' });
+      res.writeHead(421, { 'content-type': 'text/plain', connection: 'close' }).end(UNKNOWN_HOST);
+      return;
+    }
     const found = router.find(req, 'http');
     const route = found?.name ?? 'web';
     const stopTimer = metrics.latency.startTimer({ route });
@@ -154,6 +159,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const upgraded = new UpgradedSockets();
   server.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
+    if (!hostAllowed(req.headers.host)) {
+      socket.end(`HTTP/1.1 421 Misdirected Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${UNKNOWN_HOST}`);
+      return;
+    }
     const found = router.find(req, 'upgrade');
     if (!found) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');

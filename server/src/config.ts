@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   /** The bridge network spaces join unless their job names one; containers on it cannot reach each other. */
   spacesNetwork: string;
+  /** Bearer token that /metrics asks for; unset: /metrics is off. */
+  metricsToken: string | undefined;
   /** Secure cookies only make sense when the public URL is https. */
   secureCookies: boolean;
   /** How often the garbage collector sweeps Docker for objects nothing needs any more. */
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     agentTimeoutMs: overrides.agentTimeoutMs ?? positiveInt(env.KNOT_AGENT_TIMEOUT_MS ?? '15000', 'KNOT_AGENT_TIMEOUT_MS'),
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
     spacesNetwork: overrides.spacesNetwork ?? (env.KNOT_SPACES_NETWORK || 'knot-spaces'),
+    metricsToken: 'metricsToken' in overrides ? overrides.metricsToken : env.KNOT_METRICS_TOKEN || undefined,
     secureCookies: overrides.secureCookies ?? url.startsWith('https://'),
     gcIntervalSeconds: overrides.gcIntervalSeconds ?? seconds(env.KNOT_GC_INTERVAL_SECONDS ?? '60', 'KNOT_GC_INTERVAL_SECONDS', false),
     gcGraceSeconds: overrides.gcGraceSeconds ?? seconds(env.KNOT_GC_GRACE_SECONDS ?? '60', 'KNOT_GC_GRACE_SECONDS', true),

@@ -11,11 +11,13 @@ function sample(text: string, name: string, labels = ''): number | undefined {
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
+const METRICS_TOKEN = 'scraper-secret';
+
 describe('/healthz and /metrics', () => {
   let server: TestServer;
   let token: string;
   const metrics = async () => {
-    const res = await fetch(`${server.url}/metrics`);
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     return res.text();
@@ -23,7 +25,7 @@ describe('/healthz and /metrics', () => {
   const openSubscriptions = async () => sample(await metrics(), 'knot_graphql_subscriptions_open');
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ config: { metricsToken: METRICS_TOKEN } });
     ({ token } = await setupAdmin(server));
   });
   afterAll(() => server.stop());

@@ -129,8 +129,8 @@ export const ROUTE_RULES: Record<string, Row> = {
   'HTTP /graphql':                                 [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
   'WS /graphql':                                   ['WS 4403',         'WS ack',          'WS ack',          'WS ack',          'WS ack',          'WS ack',          'WS ack',          'WS ack'],
   'HTTP /healthz':                                 [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
-  // pending (net): /metrics behind a token or a separate address.
-  'HTTP /metrics':                                 [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
+  // Only the operator's KNOT_METRICS_TOKEN: no user credential, an Admin's included (test/security/operator-surface).
+  'HTTP /metrics':                                 [H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(401)],
   // Agents only: a user's credential is never an agent token, not even the owner's.
   'WS /agent':                                     ['WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401'],
   'HTTP /agent/knot-agent.mjs':                    [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],

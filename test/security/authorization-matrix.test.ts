@@ -346,7 +346,7 @@ const CALLS: Record<string, Call> = {
 
 beforeAll(async () => {
   await agentBundle();
-  h = await startSpacesHarness({ host: '0.0.0.0', config: { wildcardDomain: `*.${DOMAIN}` } });
+  h = await startSpacesHarness({ host: '0.0.0.0', config: { wildcardDomain: `*.${DOMAIN}`, metricsToken: 'matrix-metrics-token' } });
   as.anonymous = {};
   as.admin = { username: 'admin', userId: h.admin.userId, token: h.admin.token };
   for (const permission of Object.values(ROLE_OF)) {
