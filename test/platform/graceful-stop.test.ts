@@ -17,7 +17,8 @@ import { agentBundle } from '../agent/fixture.js';
 import { proxiedJob } from '../proxy/fixture.js';
 import { TerminalClient } from '../terminal/terminal-client.js';
 import { createDockerRuntime } from '../../server/src/runtime/index.js';
-import { CREATE_SPACE, CREATE_TEMPLATE, START_SPACE, containerOf } from '../spaces/fixture.js';
+import { CREATE_SPACE, CREATE_TEMPLATE, GET_SPACE, START_SPACE, STOP_SPACE, containerOf } from '../spaces/fixture.js';
+import { BUSYBOX_IMAGE } from '../helpers/env.js';
 
 const main = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
 
@@ -189,4 +190,52 @@ describe('graceful shutdown', () => {
     // The space runs on without its server; the next start finds it RUNNING.
     expect((await runtime.inspectContainer(containerOf(spaceId)))?.running).toBe(true);
   }, 180_000);
+
+  it('`knot` does not wait out a long stop job on SIGTERM; the next start finishes it', async () => {
+    const database = await createTestDatabase();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'knot-main-'));
+    const runtime = createDockerRuntime();
+    const made: { spaceId?: string } = {};
+    cleanups.push(async () => {
+      if (made.spaceId) await runtime.stopAndRemoveContainer(containerOf(made.spaceId), { timeoutSeconds: 0 }).catch(() => {});
+      runtime.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const env = { DATABASE_URL: database.url, PORT: '0', KNOT_DATA_DIR: dataDir };
+    const first = await launchKnot(env);
+    cleanups.push(first.kill);
+    const anonymous = new GraphQLTestClient(first.url);
+    await anonymous.data(`mutation { setup(input: { username: "admin", email: "admin@example.com", password: "correct-horse" }) { id } }`);
+    const token = await (await anonymous.login('admin', 'correct-horse')).createToken('sigterm');
+    const admin = new GraphQLTestClient(first.url, token);
+    cleanups.push(() => admin.close());
+
+    // A process that ignores SIGTERM: its stop waits out the 10 s grace period before the engine kills it.
+    const job = `image: ${BUSYBOX_IMAGE}\ncommand: [sh, -c, 'trap "" TERM; while true; do sleep 1; done']\n`;
+    const { createTemplate } = await admin.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, { input: { name: 'stubborn', job } });
+    const { createSpace } = await admin.data<{ createSpace: { id: string } }>(CREATE_SPACE, { input: { templateId: createTemplate.id, name: 'stubborn' } });
+    const spaceId = (made.spaceId = createSpace.id);
+    const status = async (client: GraphQLTestClient) => (await client.data<{ space: { status: string } }>(GET_SPACE, { id: spaceId })).space.status;
+    await admin.data(START_SPACE, { id: spaceId });
+    await waitFor(async () => (await status(admin)) === 'RUNNING', { timeout: 60_000, what: 'the space to run' });
+    expect((await admin.data<{ stopSpace: { status: string } }>(STOP_SPACE, { id: spaceId })).stopSpace.status).toBe('STOPPING');
+
+    const sent = Date.now();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const took = Date.now() - sent;
+    expect(took, `knot took ${took} ms to stop`).toBeLessThan(8_000);
+    expect(first.logLines()).toContainEqual(expect.objectContaining({ msg: 'shutdown: stopped waiting for space jobs (the next start settles their spaces)' }));
+
+    // The next start settles the space it left STOPPING: stopped, its container gone.
+    const second = await launchKnot(env);
+    cleanups.push(second.kill);
+    const again = new GraphQLTestClient(second.url, token);
+    cleanups.push(() => again.close());
+    await waitFor(async () => (await status(again)) === 'STOPPED', { timeout: 60_000, what: 'the next start to finish the stop' });
+    expect(await runtime.inspectContainer(containerOf(spaceId))).toBeNull();
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 240_000);
 });
