@@ -6,6 +6,7 @@ import { isOwnOrigin } from '../auth/origin.js';
 import { viewerFromHeaders } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
+import { useOwnOriginOnly } from './cross-site.js';
 import { useQueryLimits } from './query-limits.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { useSharedSubscriptionResults } from './shared-subscription-results.js';
@@ -71,6 +72,7 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       };
     },
     plugins: [
+      useOwnOriginOnly(services.config.url),
       ...useQueryLimits(),
       useRequestErrorCodes(),
       useSharedSubscriptionResults(),
