@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../server/src/logger.js';
+import { createLogger, type Logger } from '../../server/src/logger.js';
 
 /** A JSON logger whose lines a test can read back, to assert that something was logged. */
 export function captureLogs(level = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -11,5 +10,6 @@ export function captureLogs(level = 'info'): { logger: Logger; lines: Record<str
       callback();
     },
   });
-  return { logger: pino({ level, base: { service: 'knot' } }, sink), lines };
+  // The server's own logger (its redaction and serializers), writing where the test can read.
+  return { logger: createLogger(level, sink), lines };
 }
