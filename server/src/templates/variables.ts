@@ -44,6 +44,11 @@ export async function updateVariable(
 ) {
   const current = await getVariable(deps, id);
   const isProtected = input.protected ?? current.protected;
+  // Turning protection off would store the secret in the clear, where `variables` shows it: a
+  // protected value is never read back, so it is replaced, not revealed.
+  if (current.protected && !isProtected && input.value == null) {
+    throw badInput('value', `To unprotect ${current.name}, give it a new value: a protected value is never shown again.`);
+  }
   const plain = input.value != null ? checkValue(input.value) : current.protected ? deps.box.open(current.value) : current.value;
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
