@@ -14,11 +14,22 @@ import { waitFor } from '../helpers/wait.js';
 describe('denial of service limits (finding 7)', () => {
   let server: TestServer;
   let userToken: string;
+  let userSpaceId: string;
 
   beforeAll(async () => {
     server = await startTestServer();
     const admin = await setupAdmin(server);
-    userToken = (await createUser(server, admin.client, 'ordinary')).token;
+    const user = await createUser(server, admin.client, 'ordinary');
+    userToken = user.token;
+    // A manual space (no container): its spaceChanged answers with a SNAPSHOT at once.
+    const template = await admin.client.data<{ createTemplate: { id: string } }>(
+      `mutation($input: TemplateInput!) { createTemplate(input: $input) { id } }`,
+      { input: { name: 'laptop', platform: 'MANUAL', job: '' } },
+    );
+    const space = await admin.client.data<{ createSpace: { id: string } }>(`mutation($input: CreateSpaceInput!) { createSpace(input: $input) { id } }`, {
+      input: { templateId: template.createTemplate.id, name: 'laptop', userId: user.userId },
+    });
+    userSpaceId = space.createSpace.id;
   });
   afterAll(async () => {
     await server?.stop();
@@ -115,6 +126,42 @@ describe('denial of service limits (finding 7)', () => {
     });
   });
 
+  interface SseStream {
+    readonly text: string;
+    readonly done: boolean;
+    close(): Promise<void>;
+  }
+  /** spaceChanged as a server-sent event stream, read in the background. */
+  const openSse = async (token: string, spaceId: string): Promise<SseStream> => {
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'subscription($id: ID!) { spaceChanged(id: $id) { kind } }', variables: { id: spaceId } }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const stream = { text: '', done: false, close: async () => {} };
+    const pump = (async () => {
+      try {
+        for (;;) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          stream.text += decoder.decode(chunk.value, { stream: true });
+        }
+      } catch {
+        // aborted by close()
+      }
+      stream.done = true;
+    })();
+    stream.close = async () => {
+      abort.abort();
+      await pump;
+    };
+    return stream;
+  };
+
   /** The codes a subscription's first answer carries: none when its first event arrives. */
   const subscriptionCodes = async (client: GraphQLTestClient, query: string) => {
     // Someone else's ids: past the limits, the subscription is refused at once (NOT_FOUND, FORBIDDEN).
@@ -167,6 +214,32 @@ describe('denial of service limits (finding 7)', () => {
       first[0]!.ws.close();
       await first[0]!.closed;
       await waitFor(async () => open(userToken).acked, { what: 'a socket accepted again' });
+    });
+
+    it('caps subscriptions over server-sent events at 50 per user, and frees a place when one ends', async () => {
+      const streams: SseStream[] = [];
+      try {
+        for (let i = 0; i < 50; i++) streams.push(await openSse(userToken, userSpaceId));
+        await waitFor(() => streams.every((s) => s.text.includes('SNAPSHOT')), { what: '50 snapshots' });
+        const refused = await openSse(userToken, userSpaceId);
+        streams.push(refused);
+        await waitFor(() => refused.done, { what: 'the 51st stream to end' });
+        expect(refused.text).toContain('TOO_MANY_SUBSCRIPTIONS');
+        expect(refused.text).not.toContain('SNAPSHOT');
+
+        await streams[0]!.close();
+        await waitFor(
+          async () => {
+            const again = await openSse(userToken, userSpaceId);
+            streams.push(again);
+            await waitFor(() => again.done || again.text.includes('SNAPSHOT'), { what: 'an answer' });
+            return again.text.includes('SNAPSHOT');
+          },
+          { what: 'a stream accepted again after one closed' },
+        );
+      } finally {
+        await Promise.all(streams.map((s) => s.close()));
+      }
     });
 
     const setupAdminToken = async () => (await server.anonymous.login('admin', 'correct-horse')).createToken('second');

@@ -7,6 +7,7 @@ import { viewerFromHeaders } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import type { Context } from './context.js';
 import { useOwnOriginOnly } from './cross-site.js';
+import { useHttpSubscriptionCap } from './http-subscription-cap.js';
 import { useQueryLimits } from './query-limits.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { useSharedSubscriptionResults } from './shared-subscription-results.js';
@@ -74,6 +75,7 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
     plugins: [
       useOwnOriginOnly(services.config.url),
       ...useQueryLimits(),
+      useHttpSubscriptionCap(),
       useRequestErrorCodes(),
       useSharedSubscriptionResults(),
       // Last, so it wraps the stream each subscriber finally gets.
