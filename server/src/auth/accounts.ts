@@ -176,11 +176,27 @@ export async function logout(deps: AccountDeps, viewer: Viewer): Promise<void> {
   }
 }
 
+/**
+ * A token that expires (handed to a CI job, say) must not mint one that lives longer: its expiry
+ * would mean nothing to whoever holds it. Sessions and tokens that never expire may make any.
+ */
+function checkOutlives(viewer: Viewer, expiresAt: Date | null) {
+  const limit = viewer.credential.kind === 'token' ? viewer.credential.expiresAt : null;
+  if (!limit || (expiresAt && expiresAt <= limit)) return;
+  throw new KnotError(
+    'FORBIDDEN',
+    `The API token you are using expires on ${limit.toISOString()}; a token it creates must expire by then too.`,
+    { field: 'expiresInDays' },
+  );
+}
+
 export async function createApiToken(deps: AccountDeps, viewer: Viewer, name: string, expiresInDays?: number | null) {
   const label = checkLength('name', name, LIMITS.tokenName, 'token name');
   if (expiresInDays != null && (!Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > 3650)) {
     throw badInput('expiresInDays', 'A token expires after 1 to 3650 days, or never.');
   }
+  const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
+  checkOutlives(viewer, expiresAt);
   const token = newToken('knot');
   const row = await deps.db.transaction(async (tx) => {
     const [inserted] = await tx
@@ -189,7 +205,7 @@ export async function createApiToken(deps: AccountDeps, viewer: Viewer, name: st
         userId: viewer.user.id,
         name: label,
         tokenHash: hashToken(token),
-        expiresAt: expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null,
+        expiresAt,
       })
       .returning();
     await recordAudit(tx, viewer, { action: 'createApiToken', objectType: 'apiToken', objectId: inserted!.id, details: { name: label } });
