@@ -63,6 +63,26 @@ describe('the login throttle', () => {
     expect(await login('sprayed-0', 'Winter2026!', '10.0.4.2')).toBe('UNAUTHENTICATED');
   });
 
+  it('throttles the current-password check of a password change like a login (a stolen session is no password oracle)', async () => {
+    // A session of bob's, as a thief would hold it, used from the thief's own address.
+    const thief = await server.anonymous.login('bob', 'correct-horse');
+    const change = async (i: number) => {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { ...thief.headers(), 'x-forwarded-for': '10.0.6.1' },
+        body: JSON.stringify({
+          query: `mutation($c: String!) { updateProfile(input: { currentPassword: $c, newPassword: "taken-over-1" }) { id } }`,
+          variables: { c: `guess-${i}` },
+        }),
+      });
+      const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
+      return body.errors?.[0]?.extensions?.code ?? 'ok';
+    };
+    const codes = await Promise.all(Array.from({ length: 30 }, (_, i) => change(i)));
+    expect(codes.filter((c) => c === 'BAD_USER_INPUT')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'TOO_MANY_ATTEMPTS')).toHaveLength(25);
+  });
+
   it('runs only a few password hashes at once and queues the rest', async () => {
     hashConcurrency.peak = 0;
     const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => login(`queued-${i}`, 'nope-nope', `10.0.5.${i + 1}`)));

@@ -239,7 +239,11 @@ export interface ProfileInput {
   servicePassword?: string | null;
 }
 
-export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: ProfileInput): Promise<UserRow> {
+/**
+ * `address` is the client's: checking `currentPassword` is a password check like a login, so it
+ * goes through the same throttle (a stolen session must not become a fast password oracle).
+ */
+export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: ProfileInput, address: string): Promise<UserRow> {
   const changes: Partial<typeof users.$inferInsert> = {};
   if (input.email != null) changes.email = checkEmail(input.email);
   if (input.preferredShell != null) changes.preferredShell = checkShell(input.preferredShell);
@@ -250,9 +254,16 @@ export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: Pr
   }
   if (input.newPassword != null) {
     checkPassword(input.newPassword, 'newPassword');
-    if (!input.currentPassword || !(await verifyPassword(input.currentPassword.slice(0, LIMITS.password), viewer.user.passwordHash))) {
+    if (!input.currentPassword) throw badInput('currentPassword', 'The current password is wrong.');
+    const reservation = deps.loginThrottle.reserve(viewer.user.username, address);
+    if (!reservation.ok) {
+      const seconds = Math.ceil(reservation.waitMs / 1000);
+      throw new KnotError('TOO_MANY_ATTEMPTS', `Too many wrong passwords. Try again in ${seconds} seconds.`, { retryAfterSeconds: seconds });
+    }
+    if (!(await verifyPassword(input.currentPassword.slice(0, LIMITS.password), viewer.user.passwordHash))) {
       throw badInput('currentPassword', 'The current password is wrong.');
     }
+    reservation.succeeded();
     changes.passwordHash = await hashPassword(input.newPassword, deps.config.passwordHashCost);
   }
   if (changes.email) {

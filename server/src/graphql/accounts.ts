@@ -148,6 +148,6 @@ builder.mutationFields((t) => ({
   updateProfile: t.field({
     type: UserRef,
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => asOwnProfile(await updateProfile(ctx.services, requireViewer(ctx), input)),
+    resolve: async (_root, { input }, ctx) => asOwnProfile(await updateProfile(ctx.services, requireViewer(ctx), input, ctx.clientAddress)),
   }),
 }));
