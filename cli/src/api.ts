@@ -1,6 +1,11 @@
+import { print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { TadaDocumentNode } from '../../schema/client/graphql.js';
 import { CliError, EXIT } from './errors.js';
+
+/** An operation without variables may be called without them. */
+type Vars<V> = Record<string, never> extends V ? [variables?: V] : [variables: V];
 
 interface GraphQLError {
   message: string;
@@ -38,13 +43,14 @@ export class KnotApi {
     return `${this.server.replace(/^http/i, 'ws')}${path}`;
   }
 
-  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  async request<T, V>(document: TadaDocumentNode<T, V>, ...[variables]: Vars<V>): Promise<T> {
+    const query = print(document);
     let res: Response;
     try {
       res = await fetch(`${this.server}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...this.headers() },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query, variables: variables ?? {} }),
       });
     } catch (err) {
       throw unreachable(this.server, err);
@@ -66,7 +72,8 @@ export class KnotApi {
    * Calls `onEvent` for every event of a subscription. Resolves when the subscription completes
    * or `stop()` is called; rejects with a CliError when it fails.
    */
-  subscribe<T>(query: string, variables: Record<string, unknown>, onEvent: (data: T, stop: () => void) => void): Promise<void> {
+  subscribe<T, V>(document: TadaDocumentNode<T, V>, variables: V, onEvent: (data: T, stop: () => void) => void): Promise<void> {
+    const query = print(document);
     const client = this.webSocketClient();
     return new Promise<void>((resolve, reject) => {
       let dispose = () => {};
@@ -75,7 +82,7 @@ export class KnotApi {
         resolve();
       };
       dispose = client.subscribe<T>(
-        { query, variables },
+        { query, variables: variables as Record<string, unknown> },
         {
           next: (result) => {
             if (result.errors?.length) return reject(refusal(result.errors as GraphQLError[]));

@@ -1,37 +1,9 @@
 import type { KnotApi } from './api.js';
+import { SPACES, type Space } from './documents.js';
 import { CliError, EXIT } from './errors.js';
 
-export type SpaceStatus = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'DELETING' | 'FAILED';
-
-export interface SpacePort {
-  port: number;
-  name: string;
-  protocol: 'HTTP' | 'HTTPS' | 'TCP';
-  url: string | null;
-}
-
-export interface Space {
-  id: string;
-  name: string;
-  altNames: string[];
-  status: SpaceStatus;
-  error: string | null;
-  pullProgress: number | null;
-  updateAvailable: boolean;
-  template: { name: string };
-  services: { ssh: boolean; ports: SpacePort[] };
-}
-
-export const SPACE_FIELDS = `id name altNames status error pullProgress updateAvailable template { name } services { ssh ports { port name protocol url } }`;
-
-export interface SpaceChange {
-  kind: string;
-  spaceId: string;
-  space: Space | null;
-}
-
 export async function listSpaces(api: KnotApi): Promise<Space[]> {
-  return (await api.request<{ spaces: Space[] }>(`{ spaces { ${SPACE_FIELDS} } }`)).spaces;
+  return (await api.request(SPACES)).spaces;
 }
 
 /** By name first, then by an additional name, then by id; names are case-insensitive as on the server. */

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { KnotApi } from '../api.js';
+import { CREATE_API_TOKEN, LOGIN, LOGOUT, ME } from '../documents.js';
 import { normalizeServer, writeConfig } from '../config.js';
 import { CliError, EXIT } from '../errors.js';
 import { ask } from '../prompt.js';
@@ -19,17 +20,14 @@ export async function loginCommand(serverArg: string, options: { token?: string 
       throw new CliError('A username and password are needed (or pass --token).', EXIT.usage);
     }
     const session = new KnotApi(server);
-    await session.request(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { id } }`, { u: answers[0]!.trim(), p: answers[1]! });
-    const created = await session.request<{ createApiToken: { token: string } }>(
-      `mutation($n: String!) { createApiToken(name: $n) { token } }`,
-      { n: `knot CLI on ${hostname()}`.slice(0, 64) },
-    );
+    await session.request(LOGIN, { username: answers[0]!.trim(), password: answers[1]! });
+    const created = await session.request(CREATE_API_TOKEN, { name: `knot CLI on ${hostname()}`.slice(0, 64) });
     token = created.createApiToken.token;
-    await session.request(`mutation { logout }`).catch(() => {});
+    await session.request(LOGOUT).catch(() => {});
   }
   const api = new KnotApi(server, token);
   const rejected = new CliError(`${server} did not accept that token; nothing was saved.`, EXIT.auth);
-  const me = await api.request<{ me: { username: string } | null }>(`{ me { username } }`).catch((err: CliError) => {
+  const me = await api.request(ME).catch((err: CliError) => {
     throw err.exitCode === EXIT.auth ? rejected : err;
   });
   if (!me.me) throw rejected;

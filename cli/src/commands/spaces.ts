@@ -1,9 +1,7 @@
 import type { KnotApi } from '../api.js';
 import { CliError } from '../errors.js';
-import { findSpace, listSpaces, SPACE_FIELDS, type Space, type SpaceChange, type SpaceStatus } from '../spaces.js';
-
-const SPACE_CHANGED = `subscription($id: ID!) { spaceChanged(id: $id) { kind spaceId space { ${SPACE_FIELDS} } } }`;
-const SPACES_CHANGED = `subscription { spacesChanged { kind spaceId space { ${SPACE_FIELDS} } } }`;
+import { RESTART_SPACE, SPACE_CHANGED, SPACES_CHANGED, START_SPACE, STOP_SPACE, type Space, type SpaceChange, type SpaceStatus } from '../documents.js';
+import { findSpace, listSpaces } from '../spaces.js';
 
 /** Plain columns, padded to the longest value, for people; `--json` is for scripts. */
 function table(rows: string[][]): string {
@@ -45,7 +43,7 @@ function summary(s: Space) {
 }
 
 type Verb = 'start' | 'stop' | 'restart';
-const MUTATIONS: Record<Verb, string> = { start: 'startSpace', stop: 'stopSpace', restart: 'restartSpace' };
+const MUTATIONS = { start: START_SPACE, stop: STOP_SPACE, restart: RESTART_SPACE } as const;
 const TRANSITIONAL: SpaceStatus[] = ['STARTING', 'STOPPING'];
 
 /**
@@ -55,10 +53,10 @@ const TRANSITIONAL: SpaceStatus[] = ['STARTING', 'STOPPING'];
 export async function actionCommand(api: KnotApi, verb: Verb, name: string, options: { wait?: boolean }) {
   const space = await findSpace(api, name);
   const mutate = () =>
-    api.request<Record<string, { status: SpaceStatus }>>(`mutation($id: ID!) { ${MUTATIONS[verb]}(id: $id) { status } }`, { id: space.id });
+    api.request(MUTATIONS[verb], { id: space.id });
   if (!options.wait) {
     const result = await mutate();
-    console.log(`${space.name}: ${result[MUTATIONS[verb]]!.status}`);
+    console.log(`${space.name}: ${result.space.status}`);
     return;
   }
 
@@ -68,7 +66,7 @@ export async function actionCommand(api: KnotApi, verb: Verb, name: string, opti
   let moving = false;
   let last: SpaceStatus | undefined;
   let failure: CliError | undefined;
-  const settled = api.subscribe<{ spaceChanged: SpaceChange }>(SPACE_CHANGED, { id: space.id }, ({ spaceChanged: change }, stop) => {
+  const settled = api.subscribe(SPACE_CHANGED, { id: space.id }, ({ spaceChanged: change }, stop) => {
     if (change.kind === 'SNAPSHOT') return snapshot();
     const now = change.space;
     if (!now) {
@@ -118,9 +116,9 @@ export async function watchCommand(api: KnotApi, name: string | undefined, optio
   };
   if (name) {
     const space = await findSpace(api, name);
-    await api.subscribe<{ spaceChanged: SpaceChange }>(SPACE_CHANGED, { id: space.id }, (d) => print(d.spaceChanged));
+    await api.subscribe(SPACE_CHANGED, { id: space.id }, (d) => print(d.spaceChanged));
     console.error(`${space.name} was deleted; nothing left to watch.`);
     return;
   }
-  await api.subscribe<{ spacesChanged: SpaceChange }>(SPACES_CHANGED, {}, (d) => print(d.spacesChanged));
+  await api.subscribe(SPACES_CHANGED, {}, (d) => print(d.spacesChanged));
 }

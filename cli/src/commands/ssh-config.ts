@@ -3,16 +3,11 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KnotApi } from '../api.js';
+import { SSH_SPACES } from '../documents.js';
 
 const BEGIN = '# BEGIN knot (managed by `knot ssh-config update`; edits between these lines are replaced)';
 const END = '# END knot';
 const LAUNCHER = fileURLToPath(new URL('../../bin/knot.js', import.meta.url));
-
-interface SshSpace {
-  name: string;
-  services: { ssh: boolean };
-  template: { withSSH: boolean };
-}
 
 /** ProxyCommand runs through a shell: quote paths that may hold spaces. */
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\$`])/g, '\\$1')}"`);
@@ -44,7 +39,7 @@ export function withManagedBlock(existing: string, block: string): string {
 
 /** `knot ssh-config update`: a `Host knot.<space>` entry for each space with SSH enabled. */
 export async function sshConfigUpdateCommand(api: KnotApi) {
-  const { spaces } = await api.request<{ spaces: SshSpace[] }>(`{ spaces { name services { ssh } template { withSSH } } }`);
+  const { spaces } = await api.request(SSH_SPACES);
   const withSsh = spaces.filter((s) => s.services.ssh || s.template.withSSH);
   const dir = path.join(homedir(), '.ssh');
   const file = path.join(dir, 'config');

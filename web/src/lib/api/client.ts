@@ -1,4 +1,4 @@
-import { Client, fetchExchange, subscriptionExchange, type AnyVariables, type OperationResult } from '@urql/core';
+import { Client, fetchExchange, subscriptionExchange, type AnyVariables, type OperationResult, type TypedDocumentNode } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { ApiError, toApiError } from './errors.js';
 import { connection } from '../state/connection.svelte.js';
@@ -76,6 +76,9 @@ export const urql = new Client({
   ],
 });
 
+/** An operation without variables may be called without them. */
+type Vars<V> = Record<string, never> extends V ? [variables?: V] : [variables: V];
+
 function unwrap<T>(result: OperationResult<T, AnyVariables>): T {
   if (result.error) {
     const error = toApiError(result.error);
@@ -90,10 +93,10 @@ function unwrap<T>(result: OperationResult<T, AnyVariables>): T {
  * Reads retry twice when the request never got an answer (a blip, Knot restarting, or the
  * browser dropping requests on a network change); a refusal is never retried, nor is a mutation.
  */
-export async function query<T>(document: string, variables: AnyVariables = {}): Promise<T> {
+export async function query<T, V extends AnyVariables>(document: TypedDocumentNode<T, V>, ...[variables]: Vars<V>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return unwrap(await urql.query<T>(document, variables).toPromise());
+      return unwrap(await urql.query(document, variables ?? ({} as V)).toPromise());
     } catch (err) {
       if (!(err instanceof ApiError) || err.code !== 'NETWORK' || attempt >= 3) throw err;
       await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
@@ -101,18 +104,18 @@ export async function query<T>(document: string, variables: AnyVariables = {}): 
   }
 }
 
-export async function mutate<T>(document: string, variables: AnyVariables = {}): Promise<T> {
-  return unwrap(await urql.mutation<T>(document, variables).toPromise());
+export async function mutate<T, V extends AnyVariables>(document: TypedDocumentNode<T, V>, ...[variables]: Vars<V>): Promise<T> {
+  return unwrap(await urql.mutation(document, variables ?? ({} as V)).toPromise());
 }
 
 /** Follows a subscription; returns the function that ends it. */
-export function subscribe<T>(
-  document: string,
-  variables: AnyVariables,
+export function subscribe<T, V extends AnyVariables>(
+  document: TypedDocumentNode<T, V>,
+  variables: V,
   onData: (data: T) => void,
   onError: (error: ApiError) => void,
 ): () => void {
-  const { unsubscribe } = urql.subscription<T>(document, variables).subscribe((result) => {
+  const { unsubscribe } = urql.subscription(document, variables).subscribe((result) => {
     if (result.error) onError(toApiError(result.error));
     else if (result.data) onData(result.data);
   });

@@ -1,50 +1,72 @@
-/** Every GraphQL operation the UI sends, in one place so a schema change is found by one search. */
+/**
+ * Every GraphQL operation the UI sends, in one place so a schema change is found by one search.
+ * Their result and variable types are inferred from the schema (see schema/client/graphql.ts).
+ */
+import { graphql } from '../../../../schema/client/graphql.js';
 
-const SPACE_FIELDS = `
-  id name shell altNames status error pullProgress updateAvailable
-  template { id name platform }
-  owner { id }
-  services { terminal codeServer desktop ssh vscodeTunnel { name connected } ports { name port protocol url } }
-`;
+const SpaceFields = graphql(`
+  fragment SpaceFields on Space {
+    id name shell altNames status error pullProgress updateAvailable
+    template { id name platform }
+    owner { id }
+    services { terminal codeServer desktop ssh vscodeTunnel { name connected } ports { name port protocol url } }
+  }
+`);
 
-const USER_FIELDS = `id username email active preferredShell timezone sshPublicKey roles { id name builtIn permissions }`;
+const RoleFields = graphql(`fragment RoleFields on Role { id name builtIn permissions }`);
 
-const TEMPLATE_FIELDS = `id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active`;
+const UserFields = graphql(
+  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey roles { ...RoleFields } }`,
+  [RoleFields],
+);
 
-export const SESSION = `query Session { serverInfo { setupRequired url wildcardDomain } me { ${USER_FIELDS} servicePassword } }`;
-export const SETUP = `mutation Setup($input: SetupInput!) { setup(input: $input) { id } }`;
-export const LOGIN = `mutation Login($username: String!, $password: String!) { login(username: $username, password: $password) { id } }`;
-export const LOGOUT = `mutation Logout { logout }`;
-export const UPDATE_PROFILE = `mutation UpdateProfile($input: UpdateProfileInput!) { updateProfile(input: $input) { ${USER_FIELDS} servicePassword } }`;
+const TemplateFields = graphql(`
+  fragment TemplateFields on Template { id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active }
+`);
 
-export const SPACES = `query Spaces($userId: ID) { spaces(userId: $userId) { ${SPACE_FIELDS} } }`;
-export const SPACES_CHANGED = `subscription SpacesChanged($userId: ID) { spacesChanged(userId: $userId) { kind spaceId space { ${SPACE_FIELDS} } } }`;
-export const SPACE_CHANGED = `subscription SpaceChanged($id: ID!) { spaceChanged(id: $id) { kind spaceId space { ${SPACE_FIELDS} } } }`;
-export const CREATE_SPACE = `mutation CreateSpace($input: CreateSpaceInput!) { createSpace(input: $input) { id } }`;
-export const UPDATE_SPACE = `mutation UpdateSpace($id: ID!, $input: UpdateSpaceInput!) { updateSpace(id: $id, input: $input) { ${SPACE_FIELDS} } }`;
-export const START_SPACE = `mutation StartSpace($id: ID!) { startSpace(id: $id) { ${SPACE_FIELDS} } }`;
-export const STOP_SPACE = `mutation StopSpace($id: ID!) { stopSpace(id: $id) { ${SPACE_FIELDS} } }`;
-export const RESTART_SPACE = `mutation RestartSpace($id: ID!) { restartSpace(id: $id) { ${SPACE_FIELDS} } }`;
-export const DELETE_SPACE = `mutation DeleteSpace($id: ID!) { deleteSpace(id: $id) }`;
+const SpaceChangeFields = graphql(`fragment SpaceChangeFields on SpaceChange { kind spaceId space { ...SpaceFields } }`, [SpaceFields]);
 
-export const TEMPLATES = `query Templates { templates { ${TEMPLATE_FIELDS} } }`;
-export const TEMPLATE = `query Template($id: ID!) { template(id: $id) { ${TEMPLATE_FIELDS} } }`;
-export const CREATE_TEMPLATE = `mutation CreateTemplate($input: TemplateInput!) { createTemplate(input: $input) { id } }`;
-export const UPDATE_TEMPLATE = `mutation UpdateTemplate($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id } }`;
-export const DELETE_TEMPLATE = `mutation DeleteTemplate($id: ID!) { deleteTemplate(id: $id) }`;
+const VariableFields = graphql(`fragment VariableFields on Variable { id name protected value }`);
 
-export const USERS = `query Users { users { ${USER_FIELDS} } }`;
-export const CREATE_USER = `mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }`;
-export const UPDATE_USER = `mutation UpdateUser($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }`;
+const ServerInfoFields = graphql(`fragment ServerInfoFields on ServerInfo { setupRequired url wildcardDomain }`);
 
-export const ROLES = `query Roles { roles { id name builtIn permissions } }`;
-export const CREATE_ROLE = `mutation CreateRole($name: String!, $permissions: [Permission!]!) { createRole(name: $name, permissions: $permissions) { id } }`;
-export const UPDATE_ROLE = `mutation UpdateRole($id: ID!, $name: String, $permissions: [Permission!]) { updateRole(id: $id, name: $name, permissions: $permissions) { id } }`;
-export const DELETE_ROLE = `mutation DeleteRole($id: ID!) { deleteRole(id: $id) }`;
+/** The shapes the UI's components take, named after the fragments that select them. */
+export { SpaceFields, RoleFields, UserFields, TemplateFields, SpaceChangeFields, VariableFields, ServerInfoFields };
 
-export const VARIABLES = `query Variables { variables { id name protected value } }`;
-export const CREATE_VARIABLE = `mutation CreateVariable($name: String!, $value: String!, $protected: Boolean) { createVariable(name: $name, value: $value, protected: $protected) { id } }`;
-export const UPDATE_VARIABLE = `mutation UpdateVariable($id: ID!, $value: String, $protected: Boolean) { updateVariable(id: $id, value: $value, protected: $protected) { id } }`;
-export const DELETE_VARIABLE = `mutation DeleteVariable($id: ID!) { deleteVariable(id: $id) }`;
-export const SPACE = `query Space($id: ID!) { space(id: $id) { ${SPACE_FIELDS} } }`;
-export const CREATE_AGENT_TOKEN = `mutation CreateAgentToken($spaceId: ID!) { createAgentToken(spaceId: $spaceId) { token environment } }`;
+export const SESSION = graphql(`query Session { serverInfo { ...ServerInfoFields } me { ...UserFields servicePassword } }`, [ServerInfoFields, UserFields]);
+export const SETUP = graphql(`mutation Setup($input: SetupInput!) { setup(input: $input) { id } }`);
+export const LOGIN = graphql(`mutation Login($username: String!, $password: String!) { login(username: $username, password: $password) { id } }`);
+export const LOGOUT = graphql(`mutation Logout { logout }`);
+export const UPDATE_PROFILE = graphql(`mutation UpdateProfile($input: UpdateProfileInput!) { updateProfile(input: $input) { ...UserFields servicePassword } }`, [UserFields]);
+
+export const SPACES = graphql(`query Spaces($userId: ID) { spaces(userId: $userId) { ...SpaceFields } }`, [SpaceFields]);
+export const SPACE = graphql(`query Space($id: ID!) { space(id: $id) { ...SpaceFields } }`, [SpaceFields]);
+export const SPACES_CHANGED = graphql(`subscription SpacesChanged($userId: ID) { spacesChanged(userId: $userId) { ...SpaceChangeFields } }`, [SpaceChangeFields]);
+export const SPACE_CHANGED = graphql(`subscription SpaceChanged($id: ID!) { spaceChanged(id: $id) { ...SpaceChangeFields } }`, [SpaceChangeFields]);
+export const CREATE_SPACE = graphql(`mutation CreateSpace($input: CreateSpaceInput!) { createSpace(input: $input) { id } }`);
+export const UPDATE_SPACE = graphql(`mutation UpdateSpace($id: ID!, $input: UpdateSpaceInput!) { updateSpace(id: $id, input: $input) { ...SpaceFields } }`, [SpaceFields]);
+export const START_SPACE = graphql(`mutation StartSpace($id: ID!) { startSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
+export const STOP_SPACE = graphql(`mutation StopSpace($id: ID!) { stopSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
+export const RESTART_SPACE = graphql(`mutation RestartSpace($id: ID!) { restartSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
+export const DELETE_SPACE = graphql(`mutation DeleteSpace($id: ID!) { deleteSpace(id: $id) }`);
+export const CREATE_AGENT_TOKEN = graphql(`mutation CreateAgentToken($spaceId: ID!) { createAgentToken(spaceId: $spaceId) { token environment } }`);
+
+export const TEMPLATES = graphql(`query Templates { templates { ...TemplateFields } }`, [TemplateFields]);
+export const TEMPLATE = graphql(`query Template($id: ID!) { template(id: $id) { ...TemplateFields } }`, [TemplateFields]);
+export const CREATE_TEMPLATE = graphql(`mutation CreateTemplate($input: TemplateInput!) { createTemplate(input: $input) { id } }`);
+export const UPDATE_TEMPLATE = graphql(`mutation UpdateTemplate($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id } }`);
+export const DELETE_TEMPLATE = graphql(`mutation DeleteTemplate($id: ID!) { deleteTemplate(id: $id) }`);
+
+export const USERS = graphql(`query Users { users { ...UserFields } }`, [UserFields]);
+export const CREATE_USER = graphql(`mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }`);
+export const UPDATE_USER = graphql(`mutation UpdateUser($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }`);
+
+export const ROLES = graphql(`query Roles { roles { ...RoleFields } }`, [RoleFields]);
+export const CREATE_ROLE = graphql(`mutation CreateRole($name: String!, $permissions: [Permission!]!) { createRole(name: $name, permissions: $permissions) { id } }`);
+export const UPDATE_ROLE = graphql(`mutation UpdateRole($id: ID!, $name: String, $permissions: [Permission!]) { updateRole(id: $id, name: $name, permissions: $permissions) { id } }`);
+export const DELETE_ROLE = graphql(`mutation DeleteRole($id: ID!) { deleteRole(id: $id) }`);
+
+export const VARIABLES = graphql(`query Variables { variables { ...VariableFields } }`, [VariableFields]);
+export const CREATE_VARIABLE = graphql(`mutation CreateVariable($name: String!, $value: String!, $protected: Boolean) { createVariable(name: $name, value: $value, protected: $protected) { id } }`);
+export const UPDATE_VARIABLE = graphql(`mutation UpdateVariable($id: ID!, $value: String, $protected: Boolean) { updateVariable(id: $id, value: $value, protected: $protected) { id } }`);
+export const DELETE_VARIABLE = graphql(`mutation DeleteVariable($id: ID!) { deleteVariable(id: $id) }`);

@@ -1,3 +1,5 @@
+import { print } from 'graphql';
+import type { ResultOf } from '../../../../schema/client/graphql.js';
 import { SESSION, SPACES } from './documents.js';
 import { ApiError, toApiError } from './errors.js';
 
@@ -14,10 +16,10 @@ const post = (query, variables) => fetch('/graphql', {
   headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
   body: JSON.stringify({ query, variables }),
 }).then((r) => r.json());
-const early = { session: post(${JSON.stringify(SESSION)}, {}) };
+const early = { session: post(${JSON.stringify(print(SESSION))}, {}) };
 if (location.pathname === '/spaces') {
   early.spacesUser = new URLSearchParams(location.search).get('user');
-  early.spaces = post(${JSON.stringify(SPACES)}, { userId: early.spacesUser });
+  early.spaces = post(${JSON.stringify(print(SPACES))}, { userId: early.spacesUser });
 }
 for (const p of [early.session, early.spaces]) p?.catch(() => {});
 window.__knotEarly = early;`;
@@ -30,23 +32,24 @@ type Early = { session?: Promise<Raw>; spaces?: Promise<Raw>; spacesUser?: strin
 const early = (): Early | undefined => (typeof window === 'undefined' ? undefined : (window as unknown as { __knotEarly?: Early }).__knotEarly);
 
 /** The session the page's <head> asked for, once: later asks go to the API as usual. */
-export function takeEarlySession<T>(): Promise<T> | null {
+export function takeEarlySession(): Promise<ResultOf<typeof SESSION>> | null {
   const sent = early();
   const pending = sent?.session;
   if (!sent || !pending) return null;
   delete sent.session;
-  return answer<T>(pending);
+  return answer(pending);
 }
 
 /** The spaces of `userId` (null: your own) the page's <head> asked for, once. */
-export function takeEarlySpaces<T>(userId: string | null): Promise<T> | null {
+export function takeEarlySpaces(userId: string | null): Promise<ResultOf<typeof SPACES>> | null {
   const sent = early();
   const pending = sent?.spaces;
   if (!sent || !pending || (sent.spacesUser ?? null) !== userId) return null;
   delete sent.spaces;
-  return answer<T>(pending);
+  return answer(pending);
 }
 
+/** The typed answer to a query the page sent itself (its shape is the query's). */
 function answer<T>(pending: Promise<Raw>): Promise<T> {
   return pending.then(
     (raw) => {

@@ -1,99 +1,34 @@
-/** The GraphQL shapes the UI reads (schema/schema.graphql is the source of truth). */
+/**
+ * The shapes the UI reads, each the result type of the fragment that selects it (documents.ts),
+ * so they follow schema/schema.graphql and never drift from it.
+ */
+import type { Permission, ResultOf, Shell } from '../../../../schema/client/graphql.js';
+import type { RoleFields, ServerInfoFields, SpaceChangeFields, SpaceFields, TemplateFields, UserFields, VariableFields } from './documents.js';
 
-export type Permission = 'MANAGE_ROLES' | 'MANAGE_SPACES' | 'MANAGE_TEMPLATES' | 'MANAGE_USERS' | 'MANAGE_VARIABLES' | 'VIEW_AUDIT_LOG';
-export const PERMISSIONS: readonly Permission[] = ['MANAGE_SPACES', 'MANAGE_TEMPLATES', 'MANAGE_USERS', 'MANAGE_ROLES', 'MANAGE_VARIABLES', 'VIEW_AUDIT_LOG'];
+export type { Permission, Platform, Shell, SpaceChangeKind, SpaceStatus } from '../../../../schema/client/graphql.js';
 
-export type Shell = 'bash' | 'zsh' | 'fish' | 'sh';
-export const SHELLS: readonly { value: Shell; label: string }[] = [
-  { value: 'bash', label: 'Bash' },
-  { value: 'zsh', label: 'Zsh' },
-  { value: 'fish', label: 'Fish' },
-  { value: 'sh', label: 'sh' },
-];
+export type Role = ResultOf<typeof RoleFields>;
+/** `servicePassword` is only selected for the logged-in user's own record. */
+export type User = ResultOf<typeof UserFields> & { servicePassword?: string | null };
+export type Space = ResultOf<typeof SpaceFields>;
+export type SpaceServices = Space['services'];
+export type SpacePort = SpaceServices['ports'][number];
+export type SpaceChange = ResultOf<typeof SpaceChangeFields>;
+export type Template = ResultOf<typeof TemplateFields>;
+export type Variable = ResultOf<typeof VariableFields>;
+export type ServerInfo = ResultOf<typeof ServerInfoFields>;
 
-export type SpaceStatus = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'DELETING' | 'FAILED';
-export type SpaceChangeKind = 'SNAPSHOT' | 'CREATED' | 'STATUS' | 'PULL_PROGRESS' | 'RENAMED' | 'TEMPLATE_CHANGED' | 'SERVICES' | 'DELETED';
-export type Platform = 'DOCKER' | 'MANUAL';
+/** Every permission, in the order the admin pages list them (`satisfies` fails when the schema adds one). */
+const permissionOrder = {
+  MANAGE_SPACES: 0,
+  MANAGE_TEMPLATES: 1,
+  MANAGE_USERS: 2,
+  MANAGE_ROLES: 3,
+  MANAGE_VARIABLES: 4,
+  VIEW_AUDIT_LOG: 5,
+} as const satisfies Record<Permission, number>;
+export const PERMISSIONS = Object.keys(permissionOrder) as Permission[];
 
-export interface Role {
-  id: string;
-  name: string;
-  builtIn: boolean;
-  permissions: Permission[];
-}
-
-export interface User {
-  id: string;
-  username: string;
-  email: string;
-  active: boolean;
-  preferredShell: Shell;
-  timezone: string;
-  sshPublicKey: string;
-  /** Only present for the logged-in user's own record. */
-  servicePassword?: string | null;
-  roles: Role[];
-}
-
-export interface SpacePort {
-  name: string;
-  port: number;
-  protocol: 'HTTP' | 'HTTPS' | 'TCP';
-  url: string | null;
-}
-
-export interface SpaceServices {
-  terminal: boolean;
-  codeServer: boolean;
-  desktop: boolean;
-  ssh: boolean;
-  vscodeTunnel: { name: string; connected: boolean } | null;
-  ports: SpacePort[];
-}
-
-export interface Space {
-  id: string;
-  name: string;
-  shell: Shell;
-  altNames: string[];
-  status: SpaceStatus;
-  error: string | null;
-  pullProgress: number | null;
-  updateAvailable: boolean;
-  template: { id: string; name: string; platform: Platform };
-  owner: { id: string };
-  services: SpaceServices;
-}
-
-export interface SpaceChange {
-  kind: SpaceChangeKind;
-  spaceId: string;
-  space: Space | null;
-}
-
-export interface Template {
-  id: string;
-  name: string;
-  description: string;
-  platform: Platform;
-  job: string;
-  volumes: string;
-  withTerminal: boolean;
-  withCodeServer: boolean;
-  withVSCodeTunnel: boolean;
-  withSSH: boolean;
-  active: boolean;
-}
-
-export interface Variable {
-  id: string;
-  name: string;
-  protected: boolean;
-  value: string | null;
-}
-
-export interface ServerInfo {
-  setupRequired: boolean;
-  url: string;
-  wildcardDomain: string | null;
-}
+/** The shells with their labels (`satisfies` fails when the schema adds one). */
+const shellLabels = { bash: 'Bash', zsh: 'Zsh', fish: 'Fish', sh: 'sh' } as const satisfies Record<Shell, string>;
+export const SHELLS: readonly { value: Shell; label: string }[] = Object.entries(shellLabels).map(([value, label]) => ({ value: value as Shell, label }));

@@ -14,9 +14,9 @@ import {
 } from '../api/documents.js';
 import type { Permission, Role, Shell, User, Variable } from '../api/types.js';
 
-export const listUsers = async () => (await query<{ users: User[] }>(USERS)).users;
-export const listRoles = async () => (await query<{ roles: Role[] }>(ROLES)).roles;
-export const listVariables = async () => (await query<{ variables: Variable[] }>(VARIABLES)).variables;
+export const listUsers = async () => (await query(USERS)).users;
+export const listRoles = async () => (await query(ROLES)).roles;
+export const listVariables = async () => (await query(VARIABLES)).variables;
 
 export const createUser = (input: { username: string; email: string; password: string; roleIds: string[]; preferredShell?: Shell }) =>
   mutate(CREATE_USER, { input });

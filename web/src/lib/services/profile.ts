@@ -16,7 +16,7 @@ export interface ProfileChanges {
 
 /** Saves and refreshes the session's copy of the user; throws ApiError for the form. */
 export async function updateProfile(input: ProfileChanges): Promise<User> {
-  const { updateProfile: user } = await mutate<{ updateProfile: User }>(UPDATE_PROFILE, { input });
+  const { updateProfile: user } = await mutate(UPDATE_PROFILE, { input });
   session.replaceMe(user);
   return user;
 }

@@ -1,3 +1,4 @@
+import type { TypedDocumentNode } from '@urql/core';
 import { mutate } from '../api/client.js';
 import { CREATE_SPACE, DELETE_SPACE, RESTART_SPACE, START_SPACE, STOP_SPACE, UPDATE_SPACE } from '../api/documents.js';
 import type { Shell, Space } from '../api/types.js';
@@ -5,7 +6,8 @@ import type { SpaceList } from '../state/space-list.svelte.js';
 import type { SpaceAction } from '../state/space-view.js';
 import { runAction } from './run-action.js';
 
-const LIFECYCLE: Record<'start' | 'stop' | 'restart', string> = { start: START_SPACE, stop: STOP_SPACE, restart: RESTART_SPACE };
+/** The answer is not read (the subscription brings the new state), so any result type will do. */
+const LIFECYCLE: Record<'start' | 'stop' | 'restart', TypedDocumentNode<unknown, { id: string }>> = { start: START_SPACE, stop: STOP_SPACE, restart: RESTART_SPACE };
 
 /**
  * Start, stop or restart. The mutation answers at once (STARTING/STOPPING); the page learns the
@@ -31,9 +33,9 @@ async function withPending<T>(list: SpaceList, id: string, action: SpaceAction, 
 
 /** Form actions throw ApiError so the form can put the message next to its field. */
 export function createSpace(input: { templateId: string; name: string; shell: Shell; altNames: string[]; userId?: string | null }) {
-  return mutate<{ createSpace: { id: string } }>(CREATE_SPACE, { input });
+  return mutate(CREATE_SPACE, { input });
 }
 
 export function updateSpace(id: string, input: { name: string; altNames: string[] }) {
-  return mutate<{ updateSpace: Space }>(UPDATE_SPACE, { id, input });
+  return mutate(UPDATE_SPACE, { id, input });
 }

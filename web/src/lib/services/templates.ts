@@ -5,11 +5,11 @@ import type { Template } from '../api/types.js';
 export type TemplateInput = Omit<Template, 'id'>;
 
 export async function listTemplates(): Promise<Template[]> {
-  return (await query<{ templates: Template[] }>(TEMPLATES)).templates;
+  return (await query(TEMPLATES)).templates;
 }
 
 export async function getTemplate(id: string): Promise<Template> {
-  return (await query<{ template: Template }>(TEMPLATE, { id })).template;
+  return (await query(TEMPLATE, { id })).template;
 }
 
 /** Throws ApiError (with the YAML problems) so the form can show them on their lines. */
@@ -18,7 +18,7 @@ export async function saveTemplate(id: string | null, input: TemplateInput): Pro
     await mutate(UPDATE_TEMPLATE, { id, input });
     return id;
   }
-  return (await mutate<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, { input })).createTemplate.id;
+  return (await mutate(CREATE_TEMPLATE, { input })).createTemplate.id;
 }
 
 export function deleteTemplate(id: string) {

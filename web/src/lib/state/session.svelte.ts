@@ -1,16 +1,17 @@
 import { mutate, query, resetSocket } from '../api/client.js';
 import { LOGIN, LOGOUT, SESSION, SETUP } from '../api/documents.js';
 import { takeEarlySession } from '../api/early.js';
+import type { ResultOf } from '../../../../schema/client/graphql.js';
 import type { Permission, ServerInfo, User } from '../api/types.js';
 import { permissionsOf } from './permissions.js';
 
-type SessionData = { serverInfo: ServerInfo; me: User | null };
+type SessionData = ResultOf<typeof SESSION>;
 
 /**
  * Asked for as soon as this module loads, before the page's own code has arrived: every page
  * waits on it, so it should not wait on them.
  */
-let early: Promise<SessionData> | null = typeof window === 'undefined' ? null : (takeEarlySession<SessionData>() ?? query<SessionData>(SESSION));
+let early: Promise<SessionData> | null = typeof window === 'undefined' ? null : (takeEarlySession() ?? query(SESSION));
 early?.catch(() => {});
 
 /** Who is logged in and what they may do; loaded once per page load and after login/logout. */
@@ -40,7 +41,7 @@ class Session {
   }
 
   async load() {
-    const pending = early ?? query<SessionData>(SESSION);
+    const pending = early ?? query(SESSION);
     early = null;
     const data = await pending;
     // The session ended under us: the live socket was opened with it.

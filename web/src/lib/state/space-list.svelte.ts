@@ -44,7 +44,7 @@ export class SpaceList {
   start() {
     const variables = { userId: this.userId };
     this.#disposers.push(
-      subscribe<{ spacesChanged: SpaceChange }>(
+      subscribe(
         SPACES_CHANGED,
         variables,
         (data) => {
@@ -67,7 +67,7 @@ export class SpaceList {
     // The answer the page's <head> asked for (api/early.ts) was sent before the subscription
     // started, so it may lack a change the subscription also missed: it only serves the first
     // render, and a fresh query follows.
-    const early = takeEarlySpaces<{ spaces: Space[] }>(this.userId)?.catch(() => null);
+    const early = takeEarlySpaces(this.userId)?.catch(() => null);
     if (early) {
       const data = await early;
       if (data && !this.#model.size) {
@@ -78,7 +78,7 @@ export class SpaceList {
     }
     const token = this.#model.beginSync();
     try {
-      const data = await query<{ spaces: Space[] }>(SPACES, { userId: this.userId });
+      const data = await query(SPACES, { userId: this.userId });
       this.#model.finishSync(token, data.spaces);
       this.#flush();
     } catch (err) {

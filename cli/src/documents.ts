@@ -1,0 +1,31 @@
+/** Every GraphQL operation the CLI sends; results and variables are typed from the schema (schema/client/graphql.ts). */
+import { graphql, type ResultOf } from '../../schema/client/graphql.js';
+
+const SpaceFields = graphql(`
+  fragment CliSpaceFields on Space {
+    id name altNames status error pullProgress updateAvailable
+    template { name }
+    services { ssh ports { port name protocol url } }
+  }
+`);
+
+const SpaceChangeFields = graphql(`fragment CliSpaceChangeFields on SpaceChange { kind spaceId space { ...CliSpaceFields } }`, [SpaceFields]);
+
+export type Space = ResultOf<typeof SpaceFields>;
+export type SpaceChange = ResultOf<typeof SpaceChangeFields>;
+export type { SpaceStatus } from '../../schema/client/graphql.js';
+
+export const SPACES = graphql(`query CliSpaces { spaces { ...CliSpaceFields } }`, [SpaceFields]);
+export const SPACE_CHANGED = graphql(`subscription CliSpaceChanged($id: ID!) { spaceChanged(id: $id) { ...CliSpaceChangeFields } }`, [SpaceChangeFields]);
+export const SPACES_CHANGED = graphql(`subscription CliSpacesChanged { spacesChanged { ...CliSpaceChangeFields } }`, [SpaceChangeFields]);
+
+export const START_SPACE = graphql(`mutation CliStartSpace($id: ID!) { space: startSpace(id: $id) { status } }`);
+export const STOP_SPACE = graphql(`mutation CliStopSpace($id: ID!) { space: stopSpace(id: $id) { status } }`);
+export const RESTART_SPACE = graphql(`mutation CliRestartSpace($id: ID!) { space: restartSpace(id: $id) { status } }`);
+
+export const SSH_SPACES = graphql(`query CliSshSpaces { spaces { name services { ssh } template { withSSH } } }`);
+
+export const LOGIN = graphql(`mutation CliLogin($username: String!, $password: String!) { login(username: $username, password: $password) { id } }`);
+export const CREATE_API_TOKEN = graphql(`mutation CliCreateApiToken($name: String!) { createApiToken(name: $name) { token } }`);
+export const LOGOUT = graphql(`mutation CliLogout { logout }`);
+export const ME = graphql(`query CliMe { me { username } }`);
