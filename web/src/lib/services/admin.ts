@@ -12,7 +12,7 @@ import {
   USERS,
   VARIABLES,
 } from '../api/documents.js';
-import type { Permission, Role, Shell, User, Variable } from '../api/types.js';
+import type { Permission, Shell } from '../api/types.js';
 
 export const listUsers = async () => (await query(USERS)).users;
 export const listRoles = async () => (await query(ROLES)).roles;

@@ -1,7 +1,7 @@
 import { query, subscribe } from '../api/client.js';
 import { SPACES, SPACES_CHANGED } from '../api/documents.js';
 import { takeEarlySpaces } from '../api/early.js';
-import type { Space, SpaceChange } from '../api/types.js';
+import type { Space } from '../api/types.js';
 import type { SpaceAction } from './space-view.js';
 import { connection } from './connection.svelte.js';
 import { SpaceListModel } from './space-list-model.js';
