@@ -8,7 +8,7 @@
  *
  * The floor is the same path with 20 agents whose every report is a change (10 changes/s), on a
  * fresh server in the same run: what one change costs with nothing else going on.
- * Issue 4's targets: under one core, p99 under 100 ms.
+ * The target: under one core, p99 under 100 ms.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -7,7 +7,7 @@
  * Two views of the same runs: throughput (what a client sees; noisy when other work shares the
  * CPUs) and server CPU time per request (this process's CPU during a run ÷ requests served; it
  * barely moves with outside load, and on an idle machine throughput is bounded by it).
- * Issue 2's target: Knot reaches at least 60% of the bare server's throughput.
+ * The target: Knot reaches at least 60% of the bare server's throughput.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -2,7 +2,7 @@
  * How long one status change of a space takes to reach 1,000 graphql-ws subscribers: from the
  * server publishing the event (right after the transition commits) to each subscriber receiving
  * it, over real WebSockets, with the subscribers in a child process (bench/fanout-worker.ts).
- * Several start/stop cycles give 4 status changes each. Issue 3's target: p99 under 50 ms.
+ * Several start/stop cycles give 4 status changes each. The target: p99 under 50 ms.
  */
 import { fork } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';

@@ -4,7 +4,7 @@
  * server, Postgres and Docker engine. The floor is raw dockerode create+start and stop+remove of
  * the same image (bench/docker-floor.ts), measured in the same run, interleaved run by run with
  * Knot's so that load from elsewhere on the machine weighs on both alike.
- * Issue 3's target: median ratio at most 1.15 for each.
+ * The target: median ratio at most 1.15 for each.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { setupAdmin, startTestServer } from '../test/helpers/server.js';

@@ -3,7 +3,7 @@
  * (dockerode, as `docker exec -it` does). Both run `stty -icanon -echo; dd bs=1` for the round
  * trip (one keystroke to its echo, one at a time) and `head -c 20000000 /dev/zero | base64` for
  * bulk output, in a busybox space started by Knot. The clients run in a child process
- * (terminal-worker.ts), one round at a time, alternating. Issue 4's target: Knot within 1.2× of
+ * (terminal-worker.ts), one round at a time, alternating. The target: Knot within 1.2× of
  * the floor (latency at most 1.2×, throughput at least 1/1.2).
  */
 import { execFile } from 'node:child_process';

@@ -8,7 +8,7 @@ export interface PortSpec {
 
 export type PtyMethod = 'script' | 'telnetd' | 'pipe';
 
-/** Everything the agent reads from its environment (DESIGN.md, "The agent"). */
+/** Everything the agent reads from its environment (README, "Templates", lists them for template authors). */
 export interface AgentConfig {
   /** The server's base URL; the agent connects to `<server>/agent`. */
   server: string;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { OWASP_SCRYPT_COST, type ScryptCost } from './auth/secrets.js';
 
-/** Everything Knot reads from its environment, parsed once. The names are the public contract (DESIGN.md). */
+/** Everything Knot reads from its environment, parsed once. The names are a public contract (README, "Configuration"): renaming one breaks deployments. */
 export interface Config {
   port: number;
   dataDir: string;

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 
-/** The codes clients branch on (DESIGN.md, public contract). */
+/** The codes clients branch on (a public contract: integrations and the CLI branch on them). */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'

@@ -1,5 +1,5 @@
 /**
- * spec/managing-a-space.md, click by click, in a real browser against a real Knot, Postgres and
+ * The user's guide to managing a space, click by click, in a real browser against a real Knot, Postgres and
  * Docker: create a space from the Templates menu, start it and watch `Running` arrive without a
  * reload, open its terminal, see `Update Available` after the template is edited elsewhere, stop
  * and start it, edit it, and delete it with its volumes.
