@@ -13,7 +13,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const web = path.join(root, 'web');
 const marker = path.join(web, 'build', 'index.html');
 const lock = path.join(web, '.build-lock');
-const SOURCES = ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json'];
+// The UI's GraphQL documents are typed by schema/client, outside web/.
+const SOURCES = ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json', '../schema/client'];
 
 function newestSource(entry: string): number {
   if (!existsSync(entry)) return 0;
