@@ -3,7 +3,7 @@
  * so they follow schema/schema.graphql and never drift from it.
  */
 import type { Permission, ResultOf, Shell } from '../../../../schema/client/graphql.js';
-import type { RoleFields, ServerInfoFields, SpaceChangeFields, SpaceFields, TemplateFields, UserFields, VariableFields } from './documents.js';
+import type { RoleFields, ServerInfoFields, SPACES_CHANGED, SpaceFields, TemplateFields, UserFields, VariableFields } from './documents.js';
 
 export type { Permission, Platform, Shell, SpaceChangeKind, SpaceStatus } from '../../../../schema/client/graphql.js';
 
@@ -13,7 +13,7 @@ export type User = ResultOf<typeof UserFields> & { servicePassword?: string | nu
 export type Space = ResultOf<typeof SpaceFields>;
 export type SpaceServices = Space['services'];
 export type SpacePort = SpaceServices['ports'][number];
-export type SpaceChange = ResultOf<typeof SpaceChangeFields>;
+export type SpaceChange = ResultOf<typeof SPACES_CHANGED>['spacesChanged'];
 export type Template = ResultOf<typeof TemplateFields>;
 export type Variable = ResultOf<typeof VariableFields>;
 export type ServerInfo = ResultOf<typeof ServerInfoFields>;
