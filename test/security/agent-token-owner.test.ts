@@ -1,5 +1,5 @@
 /**
- * Finding 1 (account half): whoever holds a manual space's agent token decides what its desktop
+ * Whoever holds a manual space's agent token decides what its desktop
  * and ports serve to the owner, so only the owner may mint or replace it: not MANAGE_SPACES, not
  * an admin. A refused attempt must also leave the owner's real agent connected (token unchanged).
  */

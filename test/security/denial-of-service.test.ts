@@ -9,10 +9,10 @@ import { createUser, startTestServer, setupAdmin, type TestServer } from '../hel
 import { waitFor } from '../helpers/wait.js';
 
 /**
- * Finding 7: a 5 MB chunked body passed the 1 MB limit; one anonymous query with 3,000 aliases ran
+ * Found: a 5 MB chunked body passed the 1 MB limit; one anonymous query with 3,000 aliases ran
  * 3,000 operations; 5,000 subscriptions on one socket by an ordinary user were accepted.
  */
-describe('denial of service limits (finding 7)', () => {
+describe('denial of service limits', () => {
   let server: TestServer;
   let userToken: string;
   let userSpaceId: string;

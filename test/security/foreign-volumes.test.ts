@@ -1,5 +1,5 @@
 /**
- * Relative of finding 4: a template manager who is not an Admin named, in an ordinary-looking
+ * A template manager who is not an Admin named, in an ordinary-looking
  * `volumes:` entry, a Docker volume that was not the space's — an operator's volume (in the
  * compose setup, Knot's own database) or another user's home — and read it from their own space.
  * A space now mounts only volumes Knot made for spaces: its own, or shared ones.

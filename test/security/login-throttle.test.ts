@@ -1,5 +1,5 @@
 /**
- * Finding 6 (and the throttle half of finding 10): the login throttle reserves each attempt
+ * The login throttle reserves each attempt
  * before hashing, limits per address too, caps concurrent hashes, answers the same for unknown
  * and known usernames, and cannot be used to lock a user out from everywhere by name.
  *

@@ -7,7 +7,7 @@ import { waitFor } from '../helpers/wait.js';
 import { containerOf, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 
 /**
- * Finding 3: from one user's space, another user's dev server answered on its container IP.
+ * Found: from one user's space, another user's dev server answered on its container IP.
  * Two users' real spaces, each running the agent and a web server on 0.0.0.0:8080.
  */
 const DEV_SERVER_JOB = [
@@ -35,7 +35,7 @@ const probe = (host: string, port: number) => [
    s.on('error', (e) => console.log('no answer: ' + e.code));`,
 ];
 
-describe('network isolation between users (finding 3)', () => {
+describe('network isolation between users', () => {
   const network = `knot-test-isolation-${randomBytes(4).toString('hex')}`;
   let h: SpacesHarness;
   let alice: string;

@@ -1,5 +1,5 @@
 /**
- * Finding 4: nobody grants a permission they lack or acts on a user who holds one they lack, and
+ * Nobody grants a permission they lack or acts on a user who holds one they lack, and
  * the job keys that make a template root on the Docker host are saved by an Admin only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Finding 9 and its relatives: a protected variable rendered into a template never comes back in
+ * A protected variable rendered into a template never comes back in
  * an error, a space's `error`, a log line or the audit log.
  *  - saving a template whose field renders it badly (the finding: the value was in the message);
  *  - starting a space whose image names it, when the pull fails (the engine's error quotes the

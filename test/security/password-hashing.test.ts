@@ -1,5 +1,5 @@
 /**
- * Finding 10 (scrypt): passwords are hashed at the OWASP cost (N=2^17, r=8, p=1) by default, the
+ * Passwords are hashed at the OWASP cost (N=2^17, r=8, p=1) by default, the
  * parameters are stored with the hash, and a weaker stored hash is upgraded at the next login.
  * (Every other test server hashes cheaply: test/helpers/env.ts.)
  */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxJob, CREATE_TEMPLATE, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 
-/** Finding 10 (part): a space could start processes until the host ran out; now every space has a ceiling. */
+/** A space could start processes until the host ran out; now every space has a ceiling. */
 describe('pids limit on every space', () => {
   let h: SpacesHarness;
   const pidsMax = async (spaceId: string) => (await h.exec(spaceId, ['cat', '/sys/fs/cgroup/pids/pids.max'])).trim();
