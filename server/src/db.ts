@@ -38,10 +38,10 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
 }
 
 /*
- * Why the embedded default is a real PostgreSQL and not PGlite (measured for issue 8; figures in
- * the README's configuration table):
+ * Why the embedded default is a real PostgreSQL and not PGlite (measured; figures in the
+ * README's configuration table):
  * - Durability. With PGlite (0.5.16) acknowledged writes were lost when the server was SIGKILLed
- *   (issue 8: 3 chaos runs of 3). A real Postgres commits with its WAL flushed (fsync and
+ *   (3 chaos runs of 3). A real Postgres commits with its WAL flushed (fsync and
  *   synchronous_commit on) and recovers from a kill like from any crash.
  * - One driver. PGlite runs one connection in this process: every query of every request waits on
  *   one mutex, a transaction holds it for its whole length, and LISTEN/NOTIFY had to be faked
