@@ -32,7 +32,23 @@ function checkIsolation(spec: NetworkSpec, net: NetworkInfo) {
   }
 }
 
-export async function ensureNetwork(conn: Connection, spec: NetworkSpec): Promise<string> {
+/**
+ * Starts racing in one process share one lookup-or-create, so they cannot make two networks of
+ * one name (Docker allows that, and then refuses to start a container on "an ambiguous name").
+ */
+const inFlight = new WeakMap<Connection, Map<string, Promise<string>>>();
+
+export function ensureNetwork(conn: Connection, spec: NetworkSpec): Promise<string> {
+  let pending = inFlight.get(conn);
+  if (!pending) inFlight.set(conn, (pending = new Map()));
+  const running = pending.get(spec.name);
+  if (running) return running;
+  const made = lookUpOrCreate(conn, spec).finally(() => pending.delete(spec.name));
+  pending.set(spec.name, made);
+  return made;
+}
+
+async function lookUpOrCreate(conn: Connection, spec: NetworkSpec): Promise<string> {
   const [existing] = await networksNamed(conn, spec.name);
   if (existing) {
     checkIsolation(spec, existing);
@@ -53,8 +69,13 @@ export async function ensureNetwork(conn: Connection, spec: NetworkSpec): Promis
     // 409: another server made it meanwhile; the lookup below finds it.
     if (statusOf(err) !== 409) throw err;
   }
-  const [made] = await networksNamed(conn, spec.name);
+  const [made, ...duplicates] = await networksNamed(conn, spec.name);
   if (!made) throw new RuntimeError(`network ${spec.name} could not be created`, 'create-failed');
+  // Another server created one at the same moment: everyone settles on the oldest, and the
+  // newer ones go before any container joins them (one in use already is left; its remover wins).
+  for (const extra of duplicates) {
+    await conn.call('remove network', (signal) => conn.docker.getNetwork(extra.Id).remove({ abortSignal: signal })).catch(() => {});
+  }
   checkIsolation(spec, made);
   return made.Id;
 }
