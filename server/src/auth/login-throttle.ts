@@ -2,8 +2,8 @@
  * Slows password guessing down without letting anyone lock a user out by name.
  *
  * Two counters, both kept in this process (with replicas, each counts on its own):
- *  - per account *and* address (`username|address`): five free tries, then the wait doubles with
- *    each failure, up to fifteen minutes. Keyed with the address, so an attacker elsewhere cannot
+ *  - per account *and* address (`username|address`): five free tries, then a wait of thirty seconds
+ *    that doubles with each failure, up to fifteen minutes. Keyed with the address, so an attacker elsewhere cannot
  *    lock the real user out: only their own address waits.
  *  - per address: thirty free failures, then the same doubling, across every username, so one
  *    address cannot spray guesses over many accounts (or many usernames at one account).
@@ -15,6 +15,12 @@
  */
 const FREE_PER_ACCOUNT = 5;
 const FREE_PER_ADDRESS = 30;
+/**
+ * The first wait. Long enough that a burst of guesses cannot outlast it (a one-second wait let a
+ * sixth of thirty "concurrent" guesses through whenever the burst took a second to arrive), short
+ * enough for a person who mistyped five times.
+ */
+const FIRST_WAIT_MS = 30_000;
 const MAX_WAIT_MS = 15 * 60_000;
 /** Forgotten after this long without a failure, so memory stays bounded and old typos expire. */
 const FORGET_AFTER_MS = 2 * MAX_WAIT_MS;
@@ -27,7 +33,7 @@ interface Counter {
 
 export function waitMs(counter: Counter | undefined, free: number, now: number): number {
   if (!counter || counter.failures < free) return 0;
-  const wait = Math.min(1000 * 2 ** Math.min(counter.failures - free, 30), MAX_WAIT_MS);
+  const wait = Math.min(FIRST_WAIT_MS * 2 ** Math.min(counter.failures - free, 30), MAX_WAIT_MS);
   return Math.max(0, counter.lastAt + wait - now);
 }
 
