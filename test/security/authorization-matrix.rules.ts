@@ -47,6 +47,8 @@ export const FIELD_RULES: Record<string, Row> = {
   'Query.spaces':                                                   [UNAUTH,            FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
   'Query.templates':                                                [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
   'Query.template':                                                 [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  // Inactive templates are for template managers only, as in `templates`.
+  'Query.template (inactive)':                                      [UNAUTH,            NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        NOT_FOUND, OK],
   'Query.variables':                                                [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.setup':                                                 ['ALREADY_SET_UP',  'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP'],

@@ -44,6 +44,8 @@ const as = {} as Record<Actor, Credential>;
 const fx = {
   roleIds: {} as Record<string, string>,
   plainTemplateId: '',
+  /** A template turned inactive: only template managers see it. */
+  inactiveTemplateId: '',
   manualTemplateId: '',
   /** The owner's running space with code-server, the desktop, HTTP ports 8080/8443 and TCP 9000. */
   runningSpaceId: '',
@@ -207,6 +209,7 @@ const CALLS: Record<string, Call> = {
   'Query.spaces': gql(`query($u: ID) { spaces(userId: $u) { id } }`, () => ({ u: as.owner.userId })),
   'Query.templates': gql(`{ templates { id } }`),
   'Query.template': gql(`query($id: ID!) { template(id: $id) { id } }`, ID(() => fx.plainTemplateId)),
+  'Query.template (inactive)': gql(`query($id: ID!) { template(id: $id) { id } }`, ID(() => fx.inactiveTemplateId)),
   'Query.variables': gql(`{ variables { id } }`),
 
   'Mutation.setup': gql(`mutation($i: SetupInput!) { setup(input: $i) { id } }`, (a) => ({ i: { username: `setup-${lower(a)}`, email: `setup-${lower(a)}@example.com`, password: PASSWORD } })),
@@ -372,6 +375,7 @@ beforeAll(async () => {
   fx.variableId = (await asAdmin<{ createVariable: { id: string } }>(`mutation { createVariable(name: "SHARED", value: "x") { id } }`)).createVariable.id;
 
   fx.plainTemplateId = (await h.createTemplate({ name: 'plain' })).id;
+  fx.inactiveTemplateId = (await h.createTemplate({ name: 'retired', active: false })).id;
   fx.manualTemplateId = (await h.createTemplate({ name: 'manual', platform: 'MANUAL', job: '' })).id;
   const proxiedTemplateId = (await h.createTemplate({ name: 'proxied', job: proxiedJob(), withCodeServer: true })).id;
   fx.stoppedSpaceId = await newSpace('stopped');

@@ -3,6 +3,7 @@ import { templates, variables } from '../../../schema/db/index.js';
 import { can } from '../auth/viewer.js';
 import { createTemplate, deleteTemplate, getTemplate, updateTemplate, type TemplateRow } from '../templates/store.js';
 import { createVariable, deleteVariable, updateVariable, type VariableRow } from '../templates/variables.js';
+import { notFound } from '../errors.js';
 import { builder } from './builder.js';
 import { requirePermission, requireViewer } from './context.js';
 
@@ -65,9 +66,12 @@ builder.queryFields((t) => ({
   template: t.field({
     type: TemplateRef,
     args: { id: t.arg.id({ required: true }) },
+    description: 'An active template, or any with MANAGE_TEMPLATES; an inactive one is NOT_FOUND to everyone else, as in `templates`.',
     resolve: async (_root, { id }, ctx) => {
-      requireViewer(ctx);
-      return getTemplate(ctx.services.db, String(id));
+      const viewer = requireViewer(ctx);
+      const row = await getTemplate(ctx.services.db, String(id));
+      if (!row.active && !can(viewer, 'MANAGE_TEMPLATES')) throw notFound('That template');
+      return row;
     },
   }),
   variables: t.field({
