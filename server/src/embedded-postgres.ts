@@ -194,7 +194,8 @@ async function runAs(owner: OsUser | undefined, file: string, args: string[], lo
 async function stopLeftover(pgdata: string, log: Logger) {
   const pidFile = path.join(pgdata, 'postmaster.pid');
   const pid = readPid(pidFile);
-  if (!pid || !alive(pid)) return;
+  // A pid file that outlived a reboot may name an unrelated process now: only a postgres of this directory is ours to stop.
+  if (!pid || !alive(pid) || !isPostgresOf(pid, pgdata)) return;
   log.warn({ pid }, 'stopping a PostgreSQL left running by an earlier Knot on this data directory');
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 30_000;
@@ -210,6 +211,15 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function isPostgresOf(pid: number, pgdata: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return path.basename(argv[0] ?? '') === 'postgres' && argv.includes(pgdata);
+  } catch {
+    return false; // no /proc (not Linux) or gone: leave it to Postgres, which judges its own pid file
   }
 }
 
