@@ -1,5 +1,5 @@
 /**
- * Finding 8: credentials end when they should.
+ * Credentials end when they should.
  *  - A password change ends every other session and every API token of the user; the session
  *    that made the change stays.
  *  - An admin's password reset ends them all; `revokeUserSessions` ends them all on demand.

@@ -1,5 +1,5 @@
 /**
- * Relative of finding 5 (the victim's UI acting in the attacker's account): a page of another
+ * The victim's UI acting in the attacker's account: a page of another
  * site posted a hidden form to `/graphql` with `login(attacker's name and password)`. Forms need no
  * CORS preflight, and `login` needs no cookie, so Knot answered with a session cookie that the
  * browser stored: the victim's next visit to Knot was in the attacker's account. The same form

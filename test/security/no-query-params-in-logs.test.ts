@@ -1,5 +1,5 @@
 /**
- * A relative of finding 9: an unexpected database error is logged with the query that failed, and
+ * An unexpected database error is logged with the query that failed, and
  * drizzle's error carries every bound parameter (in `params`, its message and its stack) while
  * Postgres's `detail` quotes the failing row. For a new user those are the password hash and the
  * service password. The log keeps the query and the reason, never the values.

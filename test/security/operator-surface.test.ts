@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 
-/** Finding 10 (part): `/metrics` was public, and any `Host` was answered (DNS rebinding before the first setup). */
+/** Found: `/metrics` was public, and any `Host` was answered (DNS rebinding before the first setup). */
 
 interface Answer {
   status: number;
@@ -29,7 +29,7 @@ const SETUP = JSON.stringify({
 });
 const SETUP_REQUIRED = JSON.stringify({ query: '{ serverInfo { setupRequired } }' });
 
-describe('Host header (finding 10)', () => {
+describe('Host header', () => {
   let server: TestServer;
   let port: string;
   beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('Host header (finding 10)', () => {
   });
 });
 
-describe('/metrics (finding 10)', () => {
+describe('/metrics', () => {
   let server: TestServer;
   let adminToken: string;
   beforeAll(async () => {

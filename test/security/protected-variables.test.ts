@@ -1,5 +1,5 @@
 /**
- * Relative of finding 9: a protected variable is write-only, yet a MANAGE_VARIABLES holder read
+ * A protected variable is write-only, yet a MANAGE_VARIABLES holder read
  * one back by turning its protection off (`updateVariable(protected: false)`): Knot decrypted the
  * stored value and kept it in the clear, and `variables` then returned it. Unprotecting now needs
  * a new value; the secret is never turned back into plain text.

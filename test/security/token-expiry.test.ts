@@ -1,5 +1,5 @@
 /**
- * Relative of finding 8 (credentials outliving what should end them): an API token made to expire
+ * Credentials must not outlive what should end them: an API token made to expire
  * (for a CI job, say) created a token that never expires, so its holder kept access past the
  * expiry the user chose. A token now creates only tokens that expire no later than itself.
  */
