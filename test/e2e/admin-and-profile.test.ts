@@ -117,6 +117,13 @@ describe('permissions, admin pages and My Profile in the browser', () => {
     await open(bob.page, '/templates');
     await bob.page.getByRole('button', { name: 'Actions for template Busybox' }).click();
     expect(await bob.page.getByRole('menuitem').allTextContents()).toEqual(['Create Space', 'Create Space For']);
+
+    // Signing bob out everywhere ends his browser session: his next page load asks him to log in.
+    await bobRow.getByRole('button', { name: 'Actions for bob' }).click();
+    await page.getByRole('menuitem', { name: 'Sign out everywhere' }).click();
+    await page.getByText('bob is signed out everywhere').waitFor();
+    await bob.page.reload();
+    await bob.page.getByRole('button', { name: 'Log in' }).waitFor();
     await bob.context.close();
 
     await bobRow.getByRole('button', { name: 'Actions for bob' }).click();

@@ -59,6 +59,7 @@ export const DELETE_TEMPLATE = graphql(`mutation DeleteTemplate($id: ID!) { dele
 
 export const USERS = graphql(`query Users { users { ...UserFields } }`, [UserFields]);
 export const CREATE_USER = graphql(`mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }`);
+export const REVOKE_USER_SESSIONS = graphql(`mutation RevokeUserSessions($id: ID!) { revokeUserSessions(id: $id) }`);
 export const UPDATE_USER = graphql(`mutation UpdateUser($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }`);
 
 export const ROLES = graphql(`query Roles { roles { ...RoleFields } }`, [RoleFields]);

@@ -5,6 +5,7 @@ import {
   CREATE_VARIABLE,
   DELETE_ROLE,
   DELETE_VARIABLE,
+  REVOKE_USER_SESSIONS,
   ROLES,
   UPDATE_ROLE,
   UPDATE_USER,
@@ -21,6 +22,9 @@ export const listVariables = async () => (await query(VARIABLES)).variables;
 export const createUser = (input: { username: string; email: string; password: string; roleIds: string[]; preferredShell?: Shell }) =>
   mutate(CREATE_USER, { input });
 export const updateUser = (id: string, input: { active?: boolean; roleIds?: string[] }) => mutate(UPDATE_USER, { id, input });
+
+/** Ends every session and API token of the user (on yourself, all but the one in use). */
+export const revokeUserSessions = (id: string) => mutate(REVOKE_USER_SESSIONS, { id });
 
 export const createRole = (name: string, permissions: Permission[]) => mutate(CREATE_ROLE, { name, permissions });
 export const updateRole = (id: string, name: string, permissions: Permission[]) => mutate(UPDATE_ROLE, { id, name, permissions });
