@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentBundle } from '../agent/fixture.js';
+import { createDockerRuntime } from '../../server/src/runtime/index.js';
 import { NODE_IMAGE } from '../helpers/env.js';
 import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -89,6 +90,22 @@ describe('network isolation between users', () => {
       `fetch('http://host.docker.internal:${port}/healthz').then((r) => r.text()).then(console.log, (e) => console.log('failed', e.cause?.code))`,
     ]);
     expect(JSON.parse(out.stdout)).toEqual({ status: 'ok', database: 'ok' });
+  });
+
+  it('settles on one network when several servers create it at once on a fresh engine', async () => {
+    const name = `${network}-race`;
+    const servers = Array.from({ length: 4 }, () => createDockerRuntime());
+    try {
+      const ids = await Promise.all(servers.map((engine) => engine.ensureNetwork({ name, interContainer: false })));
+      // Whoever lost the race settles on the winner the next time it looks (each start looks).
+      const settled = await Promise.all(servers.map((engine) => engine.ensureNetwork({ name, interContainer: false })));
+      expect(new Set(settled).size).toBe(1);
+      expect(ids).toContain(settled[0]);
+      await waitFor(async () => (await h.runtime.ensureNetwork({ name, interContainer: false })) === settled[0], { what: 'one network' });
+    } finally {
+      await h.runtime.removeNetwork(name);
+      for (const engine of servers) engine.close();
+    }
   });
 
   it('refuses to start spaces on a network of that name that lets containers reach each other', async () => {

@@ -1,5 +1,5 @@
-// Bridge networks Knot manages for its spaces. Docker lets two networks share a name, so a
-// name is looked up by listing, and several servers racing to create it settle on the oldest.
+// Bridge networks Knot manages for its spaces, looked up by what they stand for (see ensureNetwork).
+import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Connection } from './connection.js';
 import { RuntimeError, statusOf } from './errors.js';
@@ -10,32 +10,52 @@ export const ICC_OPTION = 'com.docker.network.bridge.enable_icc';
 
 type NetworkInfo = Docker.NetworkInspectInfo;
 
+/** Marks the networks Knot made for a name (their own names carry a suffix, see ensureNetwork). */
+const NAME_LABEL = 'knot.network-name';
+
+/**
+ * The networks that stand for `name`, oldest first: one an operator made under exactly that name
+ * comes first, then those Knot made for it.
+ */
 async function networksNamed(conn: Connection, name: string): Promise<NetworkInfo[]> {
   const docker = conn.docker;
-  // The name filter matches substrings; only exact names count.
-  const found: NetworkInfo[] = await conn.call('list networks', (signal) =>
-    docker.listNetworks({ filters: JSON.stringify({ name: [name] }), abortSignal: signal }),
-  );
-  return found
-    .filter((n) => n.Name === name)
-    .sort((a, b) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id));
+  const [byName, byLabel] = await Promise.all([
+    // The name filter matches substrings; only exact names count.
+    conn.call('list networks', (signal) => docker.listNetworks({ filters: JSON.stringify({ name: [name] }), abortSignal: signal }) as Promise<NetworkInfo[]>),
+    conn.call('list networks', (signal) => docker.listNetworks({ filters: JSON.stringify({ label: [`${NAME_LABEL}=${name}`] }), abortSignal: signal }) as Promise<NetworkInfo[]>),
+  ]);
+  const oldestFirst = (a: NetworkInfo, b: NetworkInfo) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id);
+  return [...byName.filter((n) => n.Name === name).sort(oldestFirst), ...byLabel.filter((n) => n.Name !== name).sort(oldestFirst)];
 }
 
 /** Refuses a network that would not keep its containers apart as asked (e.g. made by hand). */
 function checkIsolation(spec: NetworkSpec, net: NetworkInfo) {
   if (spec.interContainer) return;
-  if (net.Driver !== 'bridge' || net.Options?.[ICC_OPTION] !== 'false') {
+  // IPv6 is refused too: whether Docker isolates it depends on its experimental ip6tables setting.
+  if (net.Driver !== 'bridge' || net.Options?.[ICC_OPTION] !== 'false' || net.EnableIPv6) {
     throw new RuntimeError(
-      `network ${spec.name} lets its containers reach each other; remove it (Knot recreates it with ${ICC_OPTION}=false) or give it that option`,
+      `network ${spec.name} lets its containers reach each other; remove it (Knot recreates it as a bridge with ${ICC_OPTION}=false and no IPv6)`,
       'create-failed',
     );
   }
 }
 
 /**
- * Starts racing in one process share one lookup-or-create, so they cannot make two networks of
- * one name (Docker allows that, and then refuses to start a container on "an ambiguous name").
+ * Docker does not keep two clients creating at once (several servers, or test files starting on
+ * a fresh engine) from making the same name twice, and then no container can join that name, not
+ * even by id ("network … is ambiguous"). So Knot's network gets a unique name (`<name>-<suffix>`)
+ * and a label naming what it stands for; everyone uses the oldest, and a younger one left by a
+ * race is removed once nothing uses it.
  */
+async function settleDuplicates(conn: Connection, found: NetworkInfo[]) {
+  await Promise.all(
+    found.slice(1).filter((net) => net.Labels?.[NAME_LABEL]).map((net) =>
+      conn.call('remove network', (signal) => conn.docker.getNetwork(net.Id).remove({ abortSignal: signal })).catch(() => {}),
+    ),
+  );
+}
+
+/** Starts racing in one process share one lookup-or-create. */
 const inFlight = new WeakMap<Connection, Map<string, Promise<string>>>();
 
 export function ensureNetwork(conn: Connection, spec: NetworkSpec): Promise<string> {
@@ -49,35 +69,24 @@ export function ensureNetwork(conn: Connection, spec: NetworkSpec): Promise<stri
 }
 
 async function lookUpOrCreate(conn: Connection, spec: NetworkSpec): Promise<string> {
-  const [existing] = await networksNamed(conn, spec.name);
-  if (existing) {
-    checkIsolation(spec, existing);
-    return existing.Id;
-  }
-  try {
+  let found = await networksNamed(conn, spec.name);
+  if (!found.length) {
     await conn.call('create network', (signal) =>
       conn.docker.createNetwork({
-        Name: spec.name,
+        Name: `${spec.name}-${randomBytes(4).toString('hex')}`,
         Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: spec.labels ?? {},
+        Labels: { ...spec.labels, [NAME_LABEL]: spec.name },
         Options: { [ICC_OPTION]: String(spec.interContainer) },
         abortSignal: signal,
       }),
     );
-  } catch (err) {
-    // 409: another server made it meanwhile; the lookup below finds it.
-    if (statusOf(err) !== 409) throw err;
+    found = await networksNamed(conn, spec.name);
   }
-  const [made, ...duplicates] = await networksNamed(conn, spec.name);
-  if (!made) throw new RuntimeError(`network ${spec.name} could not be created`, 'create-failed');
-  // Another server created one at the same moment: everyone settles on the oldest, and the
-  // newer ones go before any container joins them (one in use already is left; its remover wins).
-  for (const extra of duplicates) {
-    await conn.call('remove network', (signal) => conn.docker.getNetwork(extra.Id).remove({ abortSignal: signal })).catch(() => {});
-  }
-  checkIsolation(spec, made);
-  return made.Id;
+  const [network] = found;
+  if (!network) throw new RuntimeError(`network ${spec.name} could not be created`, 'create-failed');
+  if (found.length > 1) await settleDuplicates(conn, found);
+  checkIsolation(spec, network);
+  return network.Id;
 }
 
 export async function removeNetwork(conn: Connection, name: string): Promise<void> {
