@@ -4,3 +4,4 @@ export * from './templates.js';
 export * from './spaces.js';
 export * from './audit.js';
 export * from './installation.js';
+export * from './port-tickets.js';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { WebSocketServer } from 'ws';
 import { ensureBuiltInRoles } from './auth/accounts.js';
-import { ViewerResolver } from './auth/viewer.js';
+import { sessionCookieName, ViewerResolver } from './auth/viewer.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createGraphQL } from './graphql/http.js';
@@ -79,7 +79,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     pubsub,
     log,
     metrics,
-    viewers: new ViewerResolver(database.db, pubsub),
+    viewers: new ViewerResolver(database.db, pubsub, sessionCookieName(config.secureCookies)),
     loginThrottle: new LoginThrottle(),
     box: loadCryptoBox(config.dataDir),
     runtime: createDockerRuntime({ dockerHost: config.dockerHost }),

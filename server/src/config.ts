@@ -10,6 +10,10 @@ export interface Config {
   dockerHost: string | undefined;
   /** Public URL of the server, as users and agents reach it. */
   url: string;
+  /**
+   * `*.example.com`: spaces' web content is served on hosts of their own under it, never on Knot's
+   * origin. Defaults to `*.localhost` for a server on localhost; `none` turns it off (docs/security.md).
+   */
   wildcardDomain: string | undefined;
   /** How agents inside containers reach the server (KNOT_SERVER in a space); defaults from `url`. */
   agentUrl: string;
@@ -47,7 +51,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: 'databaseUrl' in overrides ? overrides.databaseUrl : env.DATABASE_URL || undefined,
     dockerHost: overrides.dockerHost ?? (env.DOCKER_HOST || undefined),
     url,
-    wildcardDomain: overrides.wildcardDomain ?? (env.KNOT_WILDCARD_DOMAIN || undefined),
+    // An explicit `wildcardDomain: undefined` override means none (tests of the path routes).
+    wildcardDomain: 'wildcardDomain' in overrides ? overrides.wildcardDomain : wildcardDomainFrom(env.KNOT_WILDCARD_DOMAIN, url),
     agentUrl: (overrides.agentUrl ?? env.KNOT_AGENT_URL ?? agentUrlFrom(url)).replace(/\/+$/, ''),
     agentTimeoutMs: overrides.agentTimeoutMs ?? positiveInt(env.KNOT_AGENT_TIMEOUT_MS ?? '15000', 'KNOT_AGENT_TIMEOUT_MS'),
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
@@ -59,6 +64,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     passwordHashCost: overrides.passwordHashCost ?? OWASP_SCRYPT_COST,
     trustProxy: overrides.trustProxy ?? env.KNOT_TRUST_PROXY === 'true',
   };
+}
+
+/**
+ * Browsers resolve every `*.localhost` name to loopback (RFC 6761), so a server on localhost gets
+ * hosts of its own for each space without any DNS setup: a fresh `npm start` keeps space content
+ * off Knot's origin too.
+ */
+function wildcardDomainFrom(value: string | undefined, url: string): string | undefined {
+  if (value?.trim().toLowerCase() === 'none') return undefined;
+  if (value) return value;
+  return ['localhost', '127.0.0.1'].includes(new URL(url).hostname) ? '*.localhost' : undefined;
 }
 
 function parsePort(value: string): number {

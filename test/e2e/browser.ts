@@ -11,7 +11,8 @@ import type { GraphQLTestClient } from '../helpers/graphql.js';
 
 export const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
 
-export function launchBrowser(): Promise<Browser> {
+/** `extraArgs`, e.g. `--host-resolver-rules=…` to give test servers real-looking host names. */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: TEST_CHROMIUM,
     args: [
@@ -23,6 +24,7 @@ export function launchBrowser(): Promise<Browser> {
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

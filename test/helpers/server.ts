@@ -38,7 +38,8 @@ export async function startTestServer(
   const dataDir = mkdtempSync(path.join(tmpdir(), 'knot-test-'));
   const app = await createApp({
     env: {},
-    config: { databaseUrl, dataDir, logLevel: 'silent', passwordHashCost: TEST_PASSWORD_HASH_COST, ...options.config },
+    // No wildcard domain unless a test asks for one: the configured URL (localhost:3000) is not where the test server listens.
+    config: { databaseUrl, dataDir, logLevel: 'silent', passwordHashCost: TEST_PASSWORD_HASH_COST, wildcardDomain: undefined, ...options.config },
     logger: options.logger ?? createLogger(process.env.KNOT_TEST_LOG ?? 'silent'),
   });
   const url = await app.start(0, options.host ?? '127.0.0.1');

@@ -37,8 +37,9 @@ describe('proxies into a space', () => {
     });
     sub.close();
     expect(ready.spaceChanged.space!.services.ports).toEqual([
-      { port: 8080, name: 'web', protocol: 'HTTP', url: `http://admin--proxied--8080.${DOMAIN}/` },
-      { port: 8443, name: 'secure', protocol: 'HTTPS', url: `http://admin--proxied--8443.${DOMAIN}/` },
+      // Same scheme and port as KNOT_URL (http://localhost:3000 here): one listener serves both.
+      { port: 8080, name: 'web', protocol: 'HTTP', url: `http://admin--proxied--8080.${DOMAIN}:3000/` },
+      { port: 8443, name: 'secure', protocol: 'HTTPS', url: `http://admin--proxied--8443.${DOMAIN}:3000/` },
       { port: 9000, name: 'echo', protocol: 'TCP', url: null },
     ]);
   });
@@ -129,6 +130,9 @@ describe('proxies into a space', () => {
     it('sends a browser without a port cookie through the Knot login handoff, and then serves it', async () => {
       const first = await onHost('admin--proxied--8080', '/deep/page?q=1', { accept: 'text/html' });
       expect(first.status).toBe(302);
+      // The browser's state cookie: the ticket will only work with it.
+      const state = (first.headers['set-cookie'] as string[])[0]!.split(';')[0]!;
+      expect(state).toMatch(/^knot_port_state=/);
       const login = new URL(first.headers.location as string);
       expect(`${login.origin}${login.pathname}`).toBe(`${h.server.app.services.config.url}/spaces/port-login`);
       expect(login.searchParams.get('to')).toBe(`http://admin--proxied--8080.${DOMAIN}/deep/page?q=1`);
@@ -146,8 +150,8 @@ describe('proxies into a space', () => {
       expect(back.pathname).toBe('/__knot/auth');
 
       // The ticket is for that host only.
-      expect((await onHost('admin--other--8080', `${back.pathname}${back.search}`)).status).toBe(401);
-      const callback = await onHost('admin--proxied--8080', `${back.pathname}${back.search}`);
+      expect((await onHost('admin--other--8080', `${back.pathname}${back.search}`, { cookie: state })).status).toBe(401);
+      const callback = await onHost('admin--proxied--8080', `${back.pathname}${back.search}`, { cookie: state });
       expect(callback.status).toBe(302);
       expect(callback.headers.location).toBe('/deep/page?q=1');
       const portCookie = (callback.headers['set-cookie'] as string[])[0]!.split(';')[0]!;

@@ -6,6 +6,7 @@
  * The fields come from the schema and the routes from the server's own route table, so a new
  * field or route without a row fails here until someone decides who may use it.
  */
+import { createHash } from 'node:crypto';
 import { isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -176,10 +177,14 @@ async function freshSession(actor: Actor): Promise<Record<string, string>> {
   return { cookie: session.cookie! };
 }
 
+/** The state cookie a port host sets before the handoff, and the hash it sends to port-login. */
+const PORT_STATE = 'matrix-browser-state';
+const PORT_STATE_HASH = createHash('sha256').update(PORT_STATE).digest('base64url');
+
 /** Where port-login sent the actor: to log in, to the port host with a ticket, or a refusal. */
 async function portLogin(actor: Actor) {
   const to = encodeURIComponent(`http://${portHost()}/page`);
-  const res = await httpGet(`${h.server.url}/spaces/port-login?to=${to}`, as[actor].cookie ? { cookie: as[actor].cookie } : {});
+  const res = await httpGet(`${h.server.url}/spaces/port-login?to=${to}&state=${PORT_STATE_HASH}`, as[actor].cookie ? { cookie: as[actor].cookie } : {});
   const location = String(res.headers.location ?? '');
   const what = res.status !== 302 ? '' : location.startsWith('/login') ? ' login' : location.includes('/__knot/auth') ? ' ticket' : ` to ${location}`;
   return { outcome: `HTTP ${res.status}${what}`, location };
@@ -332,7 +337,8 @@ const CALLS: Record<string, Call> = {
   'HTTP <port host>/__knot/auth': async (actor) => {
     const { location } = await portLogin(actor);
     const back = location.includes('/__knot/auth') ? new URL(location) : new URL('/__knot/auth?to=/', `http://${portHost()}`);
-    return `HTTP ${(await httpGet(`${h.server.url}${back.pathname}${back.search}`, { host: portHost() })).status}`;
+    // Sent from the browser that asked: the port host's state cookie goes with it.
+    return `HTTP ${(await httpGet(`${h.server.url}${back.pathname}${back.search}`, { host: portHost(), cookie: `knot_port_state=${PORT_STATE}` })).status}`;
   },
   'HTTP <port host>/*': http('/page', (a) => ({ host: portHost(), ...bearer(a) })),
   'WS <port host>/*': ws('/live', { headers: (a) => ({ host: portHost(), ...bearer(a) }) }),

@@ -12,7 +12,7 @@ export function space(overrides: Partial<Space> & { id: string }): Space {
     updateAvailable: false,
     template: { id: 't1', name: 'Busybox', platform: 'DOCKER' },
     owner: { id: 'me' },
-    services: { terminal: false, codeServer: false, desktop: false, ssh: false, vscodeTunnel: null, ports: [] },
+    services: { terminal: false, codeServer: false, codeServerUrl: null, desktop: false, desktopUrl: null, ssh: false, vscodeTunnel: null, ports: [] },
     ...overrides,
   };
 }

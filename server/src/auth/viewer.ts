@@ -25,6 +25,15 @@ export function lostRights(before: Viewer, after: Viewer): boolean {
   return [...before.permissions].some((p) => !after.isAdmin && !after.permissions.has(p));
 }
 
+/**
+ * Over https the session cookie is `__Host-` prefixed: the browser then accepts it only from Knot's
+ * own host, Secure, with `Path=/` and no `Domain`, so no other host under the same domain (a
+ * space's port host, say) can plant or overwrite it.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
+
 export function can(viewer: Viewer | null, permission: Permission): boolean {
   return !!viewer && (viewer.isAdmin || viewer.permissions.has(permission));
 }
@@ -50,7 +59,12 @@ export class ViewerResolver {
   private lastUsedWritten = new Map<string, number>();
   private readonly ttlMs = 10_000;
 
-  constructor(private db: Db, pubsub: PubSub) {
+  constructor(
+    private db: Db,
+    pubsub: PubSub,
+    /** The session cookie's name (sessionCookieName). */
+    readonly sessionCookie = SESSION_COOKIE,
+  ) {
     pubsub.on('auth', () => this.cache.clear());
   }
 
@@ -135,6 +149,21 @@ export function readCookie(header: string | null | undefined, name: string): str
   return undefined;
 }
 
+/**
+ * The session token in a Cookie header. Two session cookies mean one was planted (a sibling
+ * host's `Domain=` cookie, or one with a narrower Path): which one the browser sends first is the
+ * planter's choice, so then neither counts.
+ */
+export function sessionTokenOf(resolver: Pick<ViewerResolver, 'sessionCookie'>, cookieHeader: string | null | undefined): string | undefined {
+  if (cookieCount(cookieHeader, resolver.sessionCookie) > 1) return undefined;
+  return readCookie(cookieHeader, resolver.sessionCookie);
+}
+
+function cookieCount(header: string | null | undefined, name: string): number {
+  if (!header) return 0;
+  return header.split(';').filter((part) => part.slice(0, Math.max(0, part.indexOf('='))).trim() === name).length;
+}
+
 /** The one place that turns request headers (HTTP or WebSocket upgrade) into a viewer. */
 export async function viewerFromHeaders(
   resolver: ViewerResolver,
@@ -144,7 +173,7 @@ export async function viewerFromHeaders(
   const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   const token = typeof connectionToken === 'string' && connectionToken ? connectionToken : bearer;
   if (token) return (await resolver.fromApiToken(token)) ?? 'invalid';
-  const session = readCookie(headers.cookie, SESSION_COOKIE);
+  const session = sessionTokenOf(resolver, headers.cookie);
   if (session) return (await resolver.fromSessionToken(session)) ?? null;
   return null;
 }

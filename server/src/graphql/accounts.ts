@@ -9,7 +9,7 @@ import {
   setup,
   updateProfile,
 } from '../auth/accounts.js';
-import { SESSION_COOKIE } from '../auth/viewer.js';
+import { sessionCookieName } from '../auth/viewer.js';
 import { builder } from './builder.js';
 import { requireViewer, type Context } from './context.js';
 import { ShellEnum, UserRef, asOwnProfile } from './users.js';
@@ -68,7 +68,7 @@ const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
 
 function sessionCookie(ctx: Context, token: string, maxAgeSeconds: number): string {
   const secure = ctx.services.config.secureCookies ? '; Secure' : '';
-  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+  return `${sessionCookieName(ctx.services.config.secureCookies)}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
 builder.queryFields((t) => ({

@@ -8,6 +8,7 @@ import type { Services } from '../services.js';
 import type { Context } from './context.js';
 import { useOwnOriginOnly } from './cross-site.js';
 import { useHttpSubscriptionCap } from './http-subscription-cap.js';
+import { graphiqlHeaders, renderLocalGraphiQL } from './graphiql.js';
 import { useQueryLimits } from './query-limits.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { useSharedSubscriptionResults } from './shared-subscription-results.js';
@@ -31,6 +32,7 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Knot GraphQL', subscriptionsProtocol: 'WS' },
+    renderGraphiQL: renderLocalGraphiQL,
     landingPage: false,
     logging: false,
     maskedErrors: {
@@ -81,8 +83,12 @@ export function createGraphQL(services: Services): YogaServerInstance<object, Co
       // Last, so it wraps the stream each subscriber finally gets.
       useEndStreamsOnRevocation(services),
       {
-        onResponse({ request, response }) {
+        async onResponse({ request, response }) {
           for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
+          response.headers.set('x-content-type-options', 'nosniff');
+          if (response.headers.get('content-type')?.startsWith('text/html')) {
+            for (const [name, value] of Object.entries(await graphiqlHeaders())) response.headers.set(name, value);
+          }
         },
       },
     ],

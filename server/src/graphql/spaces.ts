@@ -6,7 +6,7 @@ import type { EventMap } from '../pubsub.js';
 import { canManage, getSpaceFor } from '../spaces/access.js';
 import { deleteSpace, restartSpace, startSpace, stopSpace } from '../spaces/lifecycle.js';
 import { createSpace, updateSpace } from '../spaces/service.js';
-import { liveReport, portUrl } from '../spaces/service-report.js';
+import { liveReport, portUrl, spaceServiceUrl } from '../spaces/service-report.js';
 import type { SpaceRow } from '../spaces/store.js';
 import { isUuid, type TemplateRow } from '../templates/store.js';
 import type { UserRow } from '../auth/viewer.js';
@@ -46,7 +46,9 @@ const SpacePortRef = builder.objectRef<PortView>('SpacePort').implement({
 interface ServicesView {
   terminal: boolean;
   codeServer: boolean;
+  codeServerUrl: string | null;
   desktop: boolean;
+  desktopUrl: string | null;
   ssh: boolean;
   vscodeTunnel: { name: string; connected: boolean } | null;
   ports: PortView[];
@@ -56,7 +58,15 @@ const SpaceServicesRef = builder.objectRef<ServicesView>('SpaceServices').implem
   fields: (t) => ({
     terminal: t.exposeBoolean('terminal'),
     codeServer: t.exposeBoolean('codeServer'),
+    codeServerUrl: t.exposeString('codeServerUrl', {
+      nullable: true,
+      description: 'Where the browser opens code-server: a host of its own under the wildcard domain, else a path on Knot.',
+    }),
     desktop: t.exposeBoolean('desktop'),
+    desktopUrl: t.exposeString('desktopUrl', {
+      nullable: true,
+      description: 'Where the browser opens the desktop: a host of its own under the wildcard domain, else a path on Knot.',
+    }),
     ssh: t.exposeBoolean('ssh'),
     vscodeTunnel: t.field({ type: VSCodeTunnelRef, nullable: true, resolve: (s) => s.vscodeTunnel }),
     ports: t.field({ type: [SpacePortRef], resolve: (s) => s.ports }),
@@ -99,20 +109,25 @@ SpaceRef.implement({
 });
 
 async function servicesOf(space: SpaceParent, template: TemplateRow, ctx: Context): Promise<ServicesView> {
-  const none: ServicesView = { terminal: false, codeServer: false, desktop: false, ssh: false, vscodeTunnel: null, ports: [] };
+  const none: ServicesView = { terminal: false, codeServer: false, codeServerUrl: null, desktop: false, desktopUrl: null, ssh: false, vscodeTunnel: null, ports: [] };
   if (space.status !== 'RUNNING') return none;
   // From the row, not this replica's memory: the agent may be connected to another replica.
   const report = liveReport(space);
   const ports = report?.ports ?? [];
-  const owner = ports.some((p) => p.protocol !== 'TCP') ? await ownerOf(space, ctx) : null;
+  const codeServer = template.withCodeServer && !!report?.codeServer;
+  const desktop = !!report?.desktop;
+  const owner = codeServer || desktop || ports.some((p) => p.protocol !== 'TCP') ? await ownerOf(space, ctx) : null;
+  const config = ctx.services.config;
   return {
     // Docker spaces get a terminal through `docker exec` even before their agent reports.
     terminal: template.withTerminal && (template.platform === 'DOCKER' || !!report?.terminal),
-    codeServer: template.withCodeServer && !!report?.codeServer,
-    desktop: !!report?.desktop,
+    codeServer,
+    codeServerUrl: codeServer ? spaceServiceUrl(config, owner!, space, 'code-server') : null,
+    desktop,
+    desktopUrl: desktop ? spaceServiceUrl(config, owner!, space, 'desktop') : null,
     ssh: template.withSSH && !!report?.ssh,
     vscodeTunnel: template.withVSCodeTunnel ? (report?.vscodeTunnel ?? null) : null,
-    ports: ports.map((p) => ({ ...p, url: p.protocol === 'TCP' ? null : portUrl(ctx.services.config, owner!, space, p.port) })),
+    ports: ports.map((p) => ({ ...p, url: p.protocol === 'TCP' ? null : portUrl(config, owner!, space, p.port) })),
   };
 }
 

@@ -1,4 +1,6 @@
 import type { ServiceReport } from '../spaces/service-report.js';
+import { parseJobSpec } from '../templates/job-spec.js';
+import type { TemplateRow } from '../templates/store.js';
 import { Refusal, type SpaceAccess } from './access.js';
 import type { ProxyTarget } from './reverse-proxy.js';
 
@@ -41,17 +43,35 @@ export function codeServerTarget(access: SpaceAccess, report: ReportWithServiceP
   return { spaceId: access.space.id, port: report.codeServerPort, tls: false, prefix };
 }
 
-/** The desktop gets the owner's service password as its credential, as knot does for KasmVNC. */
+/**
+ * The desktop, with the owner's service password as its Basic credential (as knot does for
+ * KasmVNC) only when the template itself runs a desktop: a Docker job that sets
+ * KNOT_VNC_HTTP_PORT. The credential then goes to that port alone, whatever the agent reports: an
+ * agent is software its space controls (a manual space's agent runs on any machine), and one that
+ * reported a web page of its own as "the desktop" would otherwise collect the password.
+ */
 export function desktopTarget(access: SpaceAccess, report: ReportWithServicePorts | null, prefix: string): ProxyTarget | Refusal {
   if (!report?.desktop) return new Refusal(404, `No desktop is running in "${access.space.name}".`);
+  const declared = templateDesktopPort(access.template);
+  if (declared) {
+    const basicAuth = { username: access.owner.username, password: access.owner.servicePassword };
+    return { spaceId: access.space.id, port: declared, tls: false, prefix, basicAuth };
+  }
   if (!report.vncHttpPort) return new Refusal(502, `The agent of "${access.space.name}" does not say which port the desktop listens on.`);
-  return {
-    spaceId: access.space.id,
-    port: report.vncHttpPort,
-    tls: false,
-    prefix,
-    basicAuth: { username: access.owner.username, password: access.owner.servicePassword },
-  };
+  return { spaceId: access.space.id, port: report.vncHttpPort, tls: false, prefix };
+}
+
+/** The desktop port a Docker template's job sets (`KNOT_VNC_HTTP_PORT: "6080"`); null when it sets none. */
+export function templateDesktopPort(template: Pick<TemplateRow, 'platform' | 'job'>): number | null {
+  if (template.platform !== 'DOCKER') return null;
+  let value: string | undefined;
+  try {
+    value = parseJobSpec(template.job).environment.KNOT_VNC_HTTP_PORT;
+  } catch {
+    return null;
+  }
+  const port = Number(value?.trim());
+  return value && Number.isInteger(port) && port >= 1 && port <= 65535 ? port : null;
 }
 
 function offeredList(report: ServiceReport | null): string {

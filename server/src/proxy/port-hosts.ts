@@ -3,12 +3,26 @@ import { and, eq, or, sql } from 'drizzle-orm';
 import { spaces, users } from '../../../schema/db/index.js';
 import type { Services } from '../services.js';
 
-/** `<user>--<space>--<port>` under the wildcard domain, as the browser asked for it. */
+/** What a space host serves: a web port, code-server or the desktop. */
+export type SpaceHostKind = 'port' | 'code-server' | 'desktop';
+
+/**
+ * `<user>--<space>--<port>`, `<user>--<space>--code-server` or `<user>--<space>--desktop` under the
+ * wildcard domain, as the browser asked for it. Each is an origin of its own, so what the space
+ * serves there cannot touch Knot's cookies, storage or service workers.
+ */
 export interface PortHost {
   host: string;
   username: string;
   spaceName: string;
+  kind: SpaceHostKind;
+  /** The web port; 0 for code-server and the desktop. */
   port: number;
+}
+
+/** The host label of a space's service: `<user>--<space>--<port|code-server|desktop>`. */
+export function spaceHostLabel(username: string, spaceName: string, service: number | Exclude<SpaceHostKind, 'port'>): string {
+  return `${username}--${spaceName}--${service}`.toLowerCase();
 }
 
 /** `*.knot.example.com` → `knot.example.com`. */
@@ -26,11 +40,13 @@ export function parsePortHost(hostHeader: string | undefined, wildcardDomain: st
   const suffix = `.${wildcardBase(wildcardDomain)}`;
   if (!host.endsWith(suffix)) return null;
   const label = host.slice(0, -suffix.length);
-  const match = /^(.+)--([a-z][a-z0-9-]*)--(\d{1,5})$/.exec(label);
+  const match = /^(.+)--([a-z][a-z0-9-]*)--(\d{1,5}|code-server|desktop)$/.exec(label);
   if (!match) return null;
+  const base = { host, username: match[1]!, spaceName: match[2]! };
+  if (match[3] === 'code-server' || match[3] === 'desktop') return { ...base, kind: match[3], port: 0 };
   const port = Number(match[3]);
   if (port < 1 || port > 65535) return null;
-  return { host, username: match[1]!, spaceName: match[2]!, port };
+  return { ...base, kind: 'port', port };
 }
 
 export function isPortHostRequest(req: IncomingMessage, wildcardDomain: string | undefined): boolean {

@@ -1,10 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
-import { SESSION_COOKIE } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import { spaceAgent } from './dial.js';
-import { PORT_COOKIE } from './port-auth.js';
 
 /** Where one request goes inside a space. */
 export interface ProxyTarget {
@@ -17,7 +15,10 @@ export interface ProxyTarget {
   basicAuth?: { username: string; password: string };
 }
 
-const KNOT_COOKIES = new Set([SESSION_COOKIE, PORT_COOKIE]);
+/** Knot's own cookies (the session, `__Host-` or not, and the port-host cookies): never the space's to read or set. */
+export function isKnotCookieName(name: string): boolean {
+  return /^(__host-|__secure-)?knot_/i.test(name.trim());
+}
 
 /**
  * Knot's own credentials never reach the software in the space: it is the user's code, and a
@@ -29,11 +30,27 @@ function withoutKnotCredentials(req: IncomingMessage) {
     const kept = cookie
       .split(';')
       .map((c) => c.trim())
-      .filter((c) => c && !KNOT_COOKIES.has(c.slice(0, c.indexOf('=')).trim()));
+      .filter((c) => c && !isKnotCookieName(c.slice(0, c.indexOf('='))));
     if (kept.length) req.headers.cookie = kept.join('; ');
     else delete req.headers.cookie;
   }
   if (/^Bearer\s/i.test(req.headers.authorization ?? '')) delete req.headers.authorization;
+}
+
+/**
+ * What a space may not do through its responses. Cookies lose `Domain` (host-only): a port host
+ * must not plant cookies on Knot or on other spaces' hosts (session fixation by cookie tossing),
+ * and a cookie named like Knot's is dropped. Under a path on Knot's origin, the upstream may not
+ * widen a service worker's scope to Knot's pages (`Service-Worker-Allowed`).
+ */
+export function sanitizeResponseHeaders(headers: IncomingMessage['headers'], onKnotOrigin: boolean) {
+  const cookies = headers['set-cookie'];
+  if (cookies) {
+    const kept = cookies.filter((c) => !isKnotCookieName(c.slice(0, Math.max(0, c.indexOf('='))))).map((c) => c.replace(/;\s*domain\s*=[^;]*/gi, ''));
+    if (kept.length) headers['set-cookie'] = kept;
+    else delete headers['set-cookie'];
+  }
+  if (onKnotOrigin) delete headers['service-worker-allowed'];
 }
 
 /** Absolute-path redirects from the upstream must stay under the prefix the space is served at. */
@@ -51,8 +68,14 @@ export function createSpaceProxy(services: Services) {
 
   proxy.on('proxyRes', (proxyRes, req) => {
     const prefix = prefixes.get(req) ?? '';
+    sanitizeResponseHeaders(proxyRes.headers, prefix !== '');
     const location = proxyRes.headers.location;
     if (typeof location === 'string') proxyRes.headers.location = underPrefix(location, prefix);
+  });
+  // A WebSocket handshake answer reaches the browser too (it may carry Set-Cookie): same rules.
+  proxy.on('proxyReqWs', (proxyReq, req) => {
+    const prefix = prefixes.get(req) ?? '';
+    proxyReq.once('upgrade', (proxyRes) => sanitizeResponseHeaders(proxyRes.headers, prefix !== ''));
   });
   proxy.on('error', (err, req, res) => {
     services.log.info({ err: err.message, url: req.url }, 'proxy to a space failed');
@@ -107,6 +130,7 @@ const STATUS_TEXT: Record<number, string> = {
   302: 'Found',
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   500: 'Internal Server Error',

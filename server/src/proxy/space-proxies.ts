@@ -3,9 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { Services } from '../services.js';
 import { authorize, endOnRevocation, loadSpace, logRefusal, mayReachInto, Refusal, refusals, viewerOf, type Revocable, type SpaceAccess } from './access.js';
 import { codeServerTarget, desktopTarget, reportOf, webPortTarget } from './offered.js';
-import { isNavigation, loginUrl, PORT_AUTH_PATH, portAuthCallback, portHostViewer, portLogin } from './port-auth.js';
+import { isNavigation, PORT_AUTH_PATH, portAuthCallback, portHostViewer, portLogin, startPortLogin } from './port-auth.js';
 import { parsePortHost, PortHostResolver, type PortHost } from './port-hosts.js';
 import { answer, createSpaceProxy, type ProxyTarget } from './reverse-proxy.js';
+import { spaceServiceUrl } from '../spaces/service-report.js';
 
 type Sink = ServerResponse | Duplex;
 
@@ -57,10 +58,22 @@ export function createSpaceProxies(services: Services) {
     // Pages under a prefix use relative links, which only resolve below it with the trailing slash.
     if (rest === '' && !head) return answer(sink, 302, 'Moved.', { location: `${prefix}/${query}` });
 
+    // Without a wildcard domain this content runs on Knot's origin: a service worker installed from
+    // it could take over Knot's own pages, so none is served (docs/security.md).
+    if (req.headers['service-worker'] === 'script') {
+      return answer(sink, 403, 'A space served under Knot\'s own address may not install a service worker; an administrator can give spaces addresses of their own with KNOT_WILDCARD_DOMAIN.');
+    }
+
     const viewer = await viewerOf(services, req);
     const access = await authorize(services, viewer, parts.spaceId);
     const route = parts.kind;
     if (access instanceof Refusal) return refuse(req, sink, route, access, { viewer, spaceId: parts.spaceId });
+    const ownHost = ownHostOf(req, access, parts.kind === 'ports' ? port : (parts.kind as 'code-server' | 'desktop'));
+    if (ownHost) {
+      const location = `${ownHost}${rest.slice(1)}${query}`;
+      if (!head && (req.method === 'GET' || req.method === 'HEAD')) return answer(sink, 302, `This is served at ${location}`, { location });
+      return answer(sink, 400, `This space is served at its own address: ${ownHost}`);
+    }
     const report = reportOf(access, services.serviceReports);
     const target =
       parts.kind === 'code-server'
@@ -72,7 +85,17 @@ export function createSpaceProxies(services: Services) {
     forward(req, sink, head, target, `${rest || '/'}${query}`, (asked) => viewerOf(services, asked));
   }
 
-  /** Any request to `<user>--<space>--<port>.<wildcard domain>`. */
+  /**
+   * With a wildcard domain, a browser never gets space content on Knot's origin: the path routes
+   * send it to the space's own host. Scripts with a Bearer token are still served by path (no
+   * browser renders a response to a request that carries one, so nothing runs on Knot's origin).
+   */
+  function ownHostOf(req: IncomingMessage, access: SpaceAccess, service: number | 'code-server' | 'desktop'): string | null {
+    if (!services.config.wildcardDomain || /^Bearer\s/i.test(req.headers.authorization ?? '')) return null;
+    return spaceServiceUrl(services.config, access.owner, access.space, service);
+  }
+
+  /** Any request to `<user>--<space>--<port|code-server|desktop>.<wildcard domain>`. */
   async function byHost(req: IncomingMessage, sink: Sink, head: Buffer | null) {
     const portHost = parsePortHost(req.headers.host, services.config.wildcardDomain)!;
     const path = (req.url ?? '/').split('?')[0];
@@ -80,14 +103,20 @@ export function createSpaceProxies(services: Services) {
 
     const viewer = await portHostViewer(services, req, portHost.host);
     if (!viewer) {
-      if (!head && isNavigation(req)) return answer(sink, 302, 'Log in to Knot first.', { location: loginUrl(services, req, portHost.host) });
+      if (!head && isNavigation(req)) return startPortLogin(services, req, sink as ServerResponse, portHost.host);
       return refuse(req, sink, 'port-host', refusals.anonymous());
     }
     const spaceId = await hosts.resolve(portHost.username, portHost.spaceName);
     if (!spaceId) return refuse(req, sink, 'port-host', refusals.notFound(), { viewer });
     const access = await authorize(services, viewer, spaceId);
     if (access instanceof Refusal) return refuse(req, sink, 'port-host', access, { viewer, spaceId });
-    const target = webPortTarget(access, reportOf(access, services.serviceReports), portHost.port, '');
+    const report = reportOf(access, services.serviceReports);
+    const target =
+      portHost.kind === 'code-server'
+        ? codeServerTarget(access, report, '')
+        : portHost.kind === 'desktop'
+          ? desktopTarget(access, report, '')
+          : webPortTarget(access, report, portHost.port, '');
     if (target instanceof Refusal) return refuse(req, sink, 'port-host', target, { viewer, spaceId });
     forward(req, sink, head, target, req.url ?? '/', (asked) => portHostViewer(services, asked, portHost.host));
   }

@@ -22,14 +22,26 @@ export function liveReport(space: { services: ServiceReport | null; agentLeaseUn
 }
 
 /**
- * Where the browser opens a space's HTTP(S) port: `<user>--<space>--<port>.<domain>` under
- * KNOT_WILDCARD_DOMAIN, else a path under the server that the port proxy serves.
+ * Where the browser opens a space's HTTP(S) port, code-server or desktop: a host of its own,
+ * `<user>--<space>--<port|code-server|desktop>.<domain>` under KNOT_WILDCARD_DOMAIN (same scheme
+ * and port as KNOT_URL: one listener serves both), else a path under Knot's own origin.
  */
-export function portUrl(config: Pick<Config, 'url' | 'wildcardDomain'>, owner: { username: string }, space: { id: string; name: string }, port: number): string {
+export function spaceServiceUrl(
+  config: Pick<Config, 'url' | 'wildcardDomain'>,
+  owner: { username: string },
+  space: { id: string; name: string },
+  service: number | 'code-server' | 'desktop',
+): string {
   if (config.wildcardDomain) {
-    const domain = config.wildcardDomain.replace(/^\*\./, '');
-    const scheme = new URL(config.url).protocol;
-    return `${scheme}//${owner.username}--${space.name}--${port}.${domain}/`.toLowerCase();
+    const domain = config.wildcardDomain.replace(/^\*\./, '').replace(/\.$/, '');
+    const knot = new URL(config.url);
+    const port = knot.port ? `:${knot.port}` : '';
+    return `${knot.protocol}//${`${owner.username}--${space.name}--${service}.${domain}`.toLowerCase()}${port}/`;
   }
-  return `${config.url}/spaces/${space.id}/ports/${port}/`;
+  const path = typeof service === 'number' ? `ports/${service}` : service;
+  return `${config.url}/spaces/${space.id}/${path}/`;
+}
+
+export function portUrl(config: Pick<Config, 'url' | 'wildcardDomain'>, owner: { username: string }, space: { id: string; name: string }, port: number): string {
+  return spaceServiceUrl(config, owner, space, port);
 }

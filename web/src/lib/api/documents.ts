@@ -9,7 +9,7 @@ const SpaceFields = graphql(`
     id name shell altNames status error pullProgress updateAvailable
     template { id name platform }
     owner { id }
-    services { terminal codeServer desktop ssh vscodeTunnel { name connected } ports { name port protocol url } }
+    services { terminal codeServer codeServerUrl desktop desktopUrl ssh vscodeTunnel { name connected } ports { name port protocol url } }
   }
 `);
 
