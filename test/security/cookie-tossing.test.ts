@@ -1,5 +1,5 @@
 /**
- * Finding 5, in the real Chromium: a port host's app plants `knot_session=<attacker's session>;
+ * Cookie tossing, in the real Chromium: a port host's app plants `knot_session=<attacker's session>;
  * Domain=<Knot's domain>; Path=/graphql`, which the browser would then send to Knot before the
  * victim's own cookie, so the victim's UI acts in the attacker's account. Knot and the spaces get
  * real host names here (`knot.test` and `*.knot.test`, mapped to loopback in Chromium).

@@ -1,5 +1,5 @@
 /**
- * Finding 1 (the proxy's half): the owner's service password, which the desktop proxy adds as
+ * The owner's service password, which the desktop proxy adds as
  * Basic auth, went to whatever an agent reported as "the desktop": a manual space's agent (any
  * machine) could report a web page of its own and collect the password of whoever opened it. It
  * now goes only to the desktop port a Docker template's job declares (KNOT_VNC_HTTP_PORT), never

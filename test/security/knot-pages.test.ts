@@ -1,5 +1,5 @@
 /**
- * Finding 10 (Knot's own pages): GraphiQL loaded its scripts from a public CDN on Knot's origin
+ * Knot's own pages: GraphiQL loaded its scripts from a public CDN on Knot's origin
  * (third-party code with the user's session; broken offline), and no page had a CSP, a framing
  * rule, nosniff or a Referrer-Policy. Now GraphiQL comes from a pinned local package, and the web
  * UI and GraphiQL carry a CSP (scripts: Knot's files and the hashes of its own inline scripts,

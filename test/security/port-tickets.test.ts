@@ -1,5 +1,5 @@
 /**
- * Finding 5 (the server's half): port-login tickets were replayable for their minute and worked in
+ * Port-login tickets were replayable for their minute and worked in
  * any browser, so an attacker could log a victim's browser into the attacker's port host; its app
  * then set `knot_session=…; Domain=<Knot's domain>` and the victim's UI acted in the attacker's
  * account. Now a ticket works once (on every replica sharing the database) and only with the state

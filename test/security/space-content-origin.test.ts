@@ -1,5 +1,5 @@
 /**
- * Finding 2: everything served through /spaces/<id>/code-server/, /desktop/ and /ports/<port>/ ran
+ * Everything served through /spaces/<id>/code-server/, /desktop/ and /ports/<port>/ ran
  * on Knot's origin; a page there registered a service worker with scope `/` (its server sent
  * `Service-Worker-Allowed: /`) and from then on answered Knot's own addresses. Now, with a
  * wildcard domain, those paths send the browser to the space's own host; without one they still
@@ -149,5 +149,47 @@ describe('the default wildcard domain', () => {
     expect(loadConfig({ KNOT_URL: 'https://knot.example.com' }).wildcardDomain).toBeUndefined();
     expect(loadConfig({ KNOT_WILDCARD_DOMAIN: 'none' }).wildcardDomain).toBeUndefined();
     expect(loadConfig({ KNOT_URL: 'https://knot.example.com', KNOT_WILDCARD_DOMAIN: '*.knot.example.com' }).wildcardDomain).toBe('*.knot.example.com');
+  });
+});
+
+describe('a server on localhost (the default *.localhost wildcard domain), in Chromium', () => {
+  let h: SpacesHarness;
+  let app: SpaceApp;
+  let agent: HostAgent | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    [h, app, browser] = await Promise.all([
+      startSpacesHarness({ config: { wildcardDomain: '*.localhost' } }),
+      startSpaceApp((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>the dev server</h1>')),
+      launchBrowser(),
+    ]);
+    // As `npm start` has it: KNOT_URL on localhost, with the port the server really listens on.
+    h.server.app.services.config.url = `http://localhost:${new URL(h.server.url).port}`;
+    const running = await runManualSpace(h, h.admin.client, { name: 'dev', env: { KNOT_HTTP_PORT: `${app.port}=web` }, ready: (s) => (s?.services.ports.length ?? 0) === 1 });
+    agent = running.agent;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.stop();
+    await app?.close();
+    await h?.dispose();
+  });
+
+  it("opens a port's link on its own *.localhost host through the login handoff", async () => {
+    const knot = h.server.app.services.config.url;
+    const session = await h.server.anonymous.login('admin', 'correct-horse');
+    const [name, ...value] = session.cookie!.split('=');
+    const context = await browser!.newContext();
+    await context.addCookies([{ name: name!, value: value.join('='), url: knot, httpOnly: true, sameSite: 'Lax' }]);
+    const page = await context.newPage();
+    const { spaces } = await h.admin.client.data<{ spaces: { services: { ports: { url: string }[] } }[] }>(`{ spaces { services { ports { url } } } }`);
+    const link = spaces[0]!.services.ports[0]!.url;
+    expect(link).toBe(`http://admin--dev--${app.port}.localhost:${new URL(knot).port}/`);
+    const opened = await page.goto(link);
+    expect(opened!.status()).toBe(200);
+    expect(page.url()).toBe(link);
+    expect(await page.textContent('h1')).toBe('the dev server');
+    await context.close();
   });
 });
