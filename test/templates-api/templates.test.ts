@@ -89,8 +89,16 @@ describe('templates through the API', () => {
     const volumes = await h.admin.client.request(CREATE_TEMPLATE, {
       input: { name: 'Broken volumes', job: busyboxJob(), volumes: `volumes:\n  data:\n   - [oops\n` },
     });
-    expect(volumes.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'volumes' });
-    expect(volumes.errors![0]!.extensions!.line).toBeGreaterThanOrEqual(3);
+    expect(volumes.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'volumes', line: 3 });
+  });
+
+  it('marks an unclosed bracket on the line that opens it, not where the parser gave up', async () => {
+    const res = await h.admin.client.request(CREATE_TEMPLATE, { input: { name: 'Unclosed', job: 'image: [unclosed\ncommand: [sleep, "3600"]\n' } });
+    const error = res.errors![0]!;
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'job', line: 1 });
+    expect(error.message).toMatch(/^job line 1: YAML syntax: the "\[" here is never closed/);
+    expect((error.extensions!.problems as Array<{ line: number; column: number }>)[0]).toMatchObject({ line: 1, column: 8 });
+    expect(await names(frank.client)).not.toContain('Unclosed');
   });
 
   it('refuses an unknown variable with its line, on create and on update, changing nothing', async () => {

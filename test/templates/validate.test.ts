@@ -24,6 +24,18 @@ describe('validateTemplate at save', () => {
     ]);
   });
 
+  it('marks an unclosed bracket, brace or quote on the line it opens, not where parsing gave up', () => {
+    const lines = (job: string) => {
+      const result = docker(job);
+      return result.ok ? [] : result.errors.map((e) => [e.line, e.column, e.message]);
+    };
+    expect(lines('image: [unclosed\n')).toEqual([[1, 8, expect.stringMatching(/^YAML syntax: the "\[" here is never closed/)]]);
+    expect(lines('image: x\nenvironment: {A: 1\n\n\nhostname: h\n')[0]).toEqual([2, 14, expect.stringMatching(/the "\{" here is never closed/)]);
+    expect(lines('image: x\nhostname: "open\n')[0]).toEqual([2, 11, expect.stringMatching(/the " quote here is never closed/)]);
+    // A closed bracket with a mistake elsewhere keeps the parser's own position.
+    expect(lines('image: x\ncommand: [a]\nenvironment:\n  A: one\n B: two\n')[0]).toEqual([5, expect.any(Number), expect.stringMatching(/same column/)]);
+  });
+
   it('accepts admin variables that exist', () => {
     expect(docker('image: ${{ .var.REGISTRY }}/dev\n', '', new Set(['REGISTRY']))).toEqual({ ok: true });
   });
@@ -51,7 +63,7 @@ describe('validateTemplate at save', () => {
     expect(result.errors.map((e) => [e.document, e.line])).toEqual([
       ['job', 1],
       ['job', 2],
-      ['volumes', 2],
+      ['volumes', 1],
     ]);
   });
 

@@ -25,10 +25,14 @@ export class YamlReader {
     private readonly renderValue: Render,
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
+    const openers = this.doc.errors.length ? unclosedOpeners(text) : [];
     for (const error of this.doc.errors) {
-      const line = error.linePos?.[0].line ?? this.lines.linePos(error.pos[0]).line;
-      const column = error.linePos?.[0].col ?? this.lines.linePos(error.pos[0]).col;
-      this.issues.push({ document, line, column, message: `YAML syntax: ${error.message}` });
+      // The parser notices a missing `]` or quote where it gives up, often a line or more later;
+      // the mistake is the opener the admin typed, so that is where the problem is marked.
+      const opener = /flow|quote/i.test(error.message) ? openers.filter((o) => o.offset < error.pos[0]).at(-1) : undefined;
+      const { line, col: column } = this.lines.linePos(opener?.offset ?? error.pos[0]);
+      const message = opener ? `${opener.what} is never closed (${error.message})` : error.message;
+      this.issues.push({ document, line, column, message: `YAML syntax: ${message}` });
     }
   }
 
@@ -167,4 +171,33 @@ export function blankComments(text: string): string {
   };
   for (const token of new Parser().parse(text)) visit(token);
   return chars.join('');
+}
+
+interface Opener {
+  offset: number;
+  /** How a person would name it: `the "[" here`. */
+  what: string;
+}
+
+const CLOSERS: Record<string, string> = { '[': ']', '{': '}' };
+
+/** Flow collections and quoted scalars that start in the text and never end, in source order. */
+function unclosedOpeners(text: string): Opener[] {
+  const found: Opener[] = [];
+  const visit = (token: unknown): void => {
+    if (Array.isArray(token)) return token.forEach(visit);
+    if (token === null || typeof token !== 'object') return;
+    const t = token as { type?: string; offset?: number; source?: string; start?: { source?: string }; end?: Array<{ source?: string }> };
+    if (t.type === 'flow-collection' && typeof t.offset === 'number') {
+      const open = t.start?.source ?? '';
+      if (!t.end?.some((e) => e.source === CLOSERS[open])) found.push({ offset: t.offset, what: `the "${open}" here` });
+    } else if ((t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') && typeof t.offset === 'number') {
+      const quote = t.type === 'double-quoted-scalar' ? '"' : "'";
+      const body = (t.source ?? '').trimEnd();
+      if (body.length < 2 || !body.endsWith(quote)) found.push({ offset: t.offset, what: `the ${quote} quote here` });
+    }
+    for (const value of Object.values(token)) if (typeof value === 'object') visit(value);
+  };
+  for (const token of new Parser().parse(text)) visit(token);
+  return found.sort((a, b) => a.offset - b.offset);
 }
