@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseJobSpec, renderJob, TemplateError, type TemplateIssue } from '../../server/src/templates/index.js';
+import { formatMemory } from '../../server/src/templates/job-fields.js';
 import { vars } from './fixtures.js';
 
 function issuesOf(fn: () => unknown): TemplateIssue[] {
@@ -148,6 +149,18 @@ cpus: 1.5
     ['268435456', 268435456],
   ])('converts memory %s to bytes', (memory, bytes) => {
     expect(parseJobSpec(`image: x\nmemory: ${memory}\n`).memoryBytes).toBe(bytes);
+  });
+
+  it.each([
+    ['2g', '2 GiB'],
+    ['1.5g', '1.5 GiB'],
+    ['1.3g', '1.3 GiB'],
+    ['2000m', '2000 MiB'],
+    ['16m', '16 MiB'],
+    ['1t', '1 TiB'],
+    ['1000000000', '953.67 MiB'],
+  ])('names memory %s back in the units a person wrote (%s), as an out-of-memory reason does', (memory, text) => {
+    expect(formatMemory(parseJobSpec(`image: x\nmemory: ${memory}\n`).memoryBytes!)).toBe(text);
   });
 
   it.each([

@@ -63,6 +63,9 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
       })),
       Dns: spec.dns,
       Memory: spec.memoryBytes,
+      // Memory plus swap equal to memory: no swap on top, so `memory: 2g` is 2 GiB, not 2 GiB
+      // of RAM and as much again of swap (Docker's default), and going over it is an OOM kill.
+      MemorySwap: spec.memoryBytes,
       NanoCpus: spec.nanoCpus,
       ExtraHosts: spec.extraHosts,
       PidsLimit: spec.pidsLimit,

@@ -206,6 +206,7 @@ class DockerRuntime implements Runtime {
         state: info.State.Status,
         exitCode: ranOnce ? info.State.ExitCode : null,
         oomKilled: info.State.OOMKilled,
+        memoryLimitBytes: info.HostConfig.Memory || null,
         error: (info.State as { Error?: string }).Error ?? '',
         labels: info.Config.Labels ?? {},
         env: envRecord(info.Config.Env),

@@ -68,6 +68,8 @@ export interface ContainerInfo {
   /** Exit code of the last run; null while it never ran or still runs. */
   exitCode: number | null;
   oomKilled: boolean;
+  /** HostConfig.Memory: the memory limit it runs under, null when it has none. */
+  memoryLimitBytes: number | null;
   /** Why the engine could not run it, if it says so. */
   error: string;
   labels: Labels;

@@ -4,7 +4,8 @@ import { recordAudit } from '../audit.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db.js';
 import { KnotError, notFound } from '../errors.js';
-import { RuntimeUnavailableError } from '../runtime/index.js';
+import { RuntimeUnavailableError, type ContainerInfo } from '../runtime/index.js';
+import { formatMemory } from '../templates/job-fields.js';
 import { isUuid, readVariables } from '../templates/store.js';
 import { canManage } from './access.js';
 import { containerName, type SpaceDeps } from './deps.js';
@@ -282,7 +283,7 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
   // A container that died before RUNNING was recorded had its 'die' event ignored (the space was
   // still STARTING, Knot's own doing); look once more so it cannot stay RUNNING with nothing behind it.
   const after = await deps.runtime.inspectContainer(launched.containerId);
-  if (!after?.running) await containerDied(deps, space.id, { exitCode: after?.exitCode ?? null, oom: !!after?.oomKilled, vanished: !after });
+  if (!after?.running) await containerDied(deps, space.id, deathOf(after));
 }
 
 /** The container goes before the status says FAILED, so whoever sees FAILED sees it clean. */
@@ -359,14 +360,36 @@ export async function abandonStart(deps: SpaceDeps, spaceId: string): Promise<vo
   });
 }
 
+/** How a container ended, as containerDied reports it. */
+export interface ContainerDeath {
+  exitCode: number | null;
+  /** The kernel killed it for going over its memory limit. */
+  oom: boolean;
+  /** The limit it ran under, so the reason can name it. */
+  memoryLimitBytes?: number | null;
+  /** Removed outside Knot: nothing is left to say how it ended. */
+  vanished?: boolean;
+}
+
+/** What Docker's view of a container (null: it is gone) says about its end. */
+export function deathOf(container: ContainerInfo | null): ContainerDeath {
+  if (!container) return { exitCode: null, oom: false, vanished: true };
+  return { exitCode: container.exitCode, oom: container.oomKilled, memoryLimitBytes: container.memoryLimitBytes };
+}
+
+function deathReason({ oom, memoryLimitBytes, vanished }: ContainerDeath): string | undefined {
+  if (vanished) return 'The space\'s container disappeared (it was removed outside Knot).';
+  if (!oom) return undefined;
+  // The limit as the template wrote it, so whoever reads this knows which figure to raise.
+  const limit = memoryLimitBytes ? ` (limit ${formatMemory(memoryLimitBytes)})` : '';
+  return `The space was killed: out of memory${limit}. Its template's "memory" limit is too small for what ran in it.`;
+}
+
 /** A RUNNING space whose container stopped without being asked to is FAILED, and says why. */
-export async function containerDied(deps: SpaceDeps, spaceId: string, how: { exitCode: number | null; oom: boolean; vanished?: boolean }) {
-  const { exitCode, oom, vanished } = how;
-  const reason = vanished
-    ? 'The space\'s container disappeared (it was removed outside Knot).'
-    : oom
-      ? `The space ran out of memory and was killed (exit code ${exitCode ?? 'unknown'}).`
-      : `The space's container exited unexpectedly with exit code ${exitCode ?? 'unknown'}.${await lastWords(deps, spaceId)}`;
+export async function containerDied(deps: SpaceDeps, spaceId: string, how: ContainerDeath) {
+  const reason =
+    deathReason(how) ??
+    `The space's container exited unexpectedly with exit code ${how.exitCode ?? 'unknown'}.${await lastWords(deps, spaceId)}`;
   await move(deps, spaceId, 'died', {
     set: { error: reason, containerId: null, agentTokenHash: null, startedTemplateHash: null },
     audit: { actor: RECONCILER, action: 'failSpace', details: { reason } },

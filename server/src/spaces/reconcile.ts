@@ -2,7 +2,7 @@ import { and, eq, inArray, lt, or } from 'drizzle-orm';
 import { spaces, templates } from '../../../schema/db/index.js';
 import type { ContainerEvent } from '../runtime/index.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
-import { abandonStart, containerDied, finishDelete, runStop } from './lifecycle.js';
+import { abandonStart, containerDied, deathOf, finishDelete, runStop } from './lifecycle.js';
 import { findSpace, type SpaceRow } from './store.js';
 
 /** A manual space has no container: it runs while its agent is connected (the agent gateway settles it). */
@@ -44,7 +44,7 @@ export async function reconcileRunning(deps: SpaceDeps): Promise<void> {
     .where(and(eq(spaces.status, 'RUNNING'), dockerOnly));
   for (const { space } of running) {
     const container = await deps.runtime.inspectContainer(containerName(space.id));
-    if (!container?.running) await containerDied(deps, space.id, { exitCode: container?.exitCode ?? null, oom: !!container?.oomKilled, vanished: !container });
+    if (!container?.running) await containerDied(deps, space.id, deathOf(container));
   }
 }
 
@@ -59,19 +59,26 @@ async function reconcileSpace(deps: SpaceDeps, space: SpaceRow) {
     return;
   }
   if (space.status === 'RUNNING' && !container?.running) {
-    await containerDied(deps, space.id, { exitCode: container?.exitCode ?? null, oom: container ? container.oomKilled : false, vanished: !container });
+    await containerDied(deps, space.id, deathOf(container));
   }
 }
 
-/** Docker events for Knot's containers: a 'die' we did not cause fails the space. */
+/**
+ * Docker events for Knot's containers: a 'die' we did not cause fails the space. Whether the
+ * kernel killed it for memory is read from the container (State.OOMKilled) before it is removed;
+ * an 'oom' event seen earlier counts too, in case the container went before it could be read.
+ */
 export async function onContainerEvent(deps: SpaceDeps, event: ContainerEvent, oomSeen: Set<string>) {
   const spaceId = event.labels[LABELS.space];
   if (!spaceId) return;
   if (event.action === 'oom') oomSeen.add(event.containerId);
   if (event.action !== 'die' && event.action !== 'destroy') return;
   const space = await findSpace(deps.db, spaceId);
+  const oomEvent = oomSeen.delete(event.containerId);
   // STOPPING/STARTING/DELETING are Knot's own doing; only a RUNNING space dies unexpectedly.
   if (space?.status !== 'RUNNING' || (space.containerId && space.containerId !== event.containerId)) return;
-  const oom = oomSeen.delete(event.containerId);
-  await containerDied(deps, spaceId, { exitCode: event.exitCode ?? null, oom, vanished: event.action === 'destroy' });
+  if (event.action === 'destroy') return void (await containerDied(deps, spaceId, { exitCode: event.exitCode ?? null, oom: oomEvent, vanished: true }));
+  const container = await deps.runtime.inspectContainer(event.containerId);
+  const death = container ? deathOf(container) : { exitCode: null, oom: false };
+  await containerDied(deps, spaceId, { ...death, exitCode: event.exitCode ?? death.exitCode, oom: oomEvent || death.oom });
 }

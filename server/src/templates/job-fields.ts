@@ -111,6 +111,22 @@ export function parseMemory(value: string): number | Invalid {
   return bytes;
 }
 
+const BINARY_UNITS: [string, number][] = [['PiB', 1024 ** 5], ['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
+
+/**
+ * A size as a person wrote it: `2g` comes back as "2 GiB", `1.5g` as "1.5 GiB", `2000m` as
+ * "2000 MiB" (the largest unit that says it exactly to two decimals in under five digits;
+ * parseMemory rounds down to whole bytes, hence the one-byte slack), else the largest unit it
+ * reaches, rounded.
+ */
+export function formatMemory(bytes: number): string {
+  const show = (value: number, unit: string) => `${Number(value.toFixed(2))} ${unit}`;
+  const fitting = BINARY_UNITS.filter(([, size]) => bytes >= size);
+  const exact = fitting.find(([, size]) => bytes / size < 10_000 && Math.abs(Math.round((bytes / size) * 100) * (size / 100) - bytes) < 1);
+  const [unit, size] = exact ?? fitting[0] ?? ['bytes', 1];
+  return show(bytes / size, unit);
+}
+
 /** A CPU count like 1.5, as Docker's NanoCpus. */
 export function parseCpus(value: string): number | Invalid {
   const cpus = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;
