@@ -27,6 +27,7 @@ import { noAgents } from './agent-gateway/types.js';
 import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/reconcile.js';
 import { LABELS } from './spaces/deps.js';
 import { spaceRoutesFeature } from './proxy/routes.js';
+import { TerminalSessions } from './terminal/sessions.js';
 import { agentGatewayFeature } from './agent-gateway/index.js';
 import type { Feature } from './feature.js';
 
@@ -88,6 +89,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     garbageCollector: undefined as unknown as GarbageCollector,
     serviceReports: noReports,
     agents: noAgents,
+    terminals: new TerminalSessions(config.terminalDetachSeconds * 1000, log),
   };
   services.spaceJobs = new SpaceJobs(services);
 

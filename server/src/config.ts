@@ -40,6 +40,8 @@ export interface Config {
    * client is the last address in X-Forwarded-For (the one the proxy added), for the login throttle.
    */
   trustProxy: boolean;
+  /** How long a terminal's shell keeps running with no socket attached, so a refresh or a dropped network can reattach. */
+  terminalDetachSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     gcGraceSeconds: overrides.gcGraceSeconds ?? seconds(env.KNOT_GC_GRACE_SECONDS ?? '60', 'KNOT_GC_GRACE_SECONDS', true),
     passwordHashCost: overrides.passwordHashCost ?? OWASP_SCRYPT_COST,
     trustProxy: overrides.trustProxy ?? env.KNOT_TRUST_PROXY === 'true',
+    terminalDetachSeconds: overrides.terminalDetachSeconds ?? seconds(env.KNOT_TERMINAL_DETACH_SECONDS ?? '900', 'KNOT_TERMINAL_DETACH_SECONDS', true),
   };
 }
 

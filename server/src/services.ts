@@ -11,6 +11,7 @@ import type { SpaceJobs } from './spaces/jobs.js';
 import type { GarbageCollector } from './spaces/garbage-collector.js';
 import type { ServiceReports } from './spaces/service-report.js';
 import type { AgentConnections } from './agent-gateway/types.js';
+import type { TerminalSessions } from './terminal/sessions.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -31,4 +32,6 @@ export interface Services {
   /** Replaced by the agent gateway when it registers. */
   serviceReports: ServiceReports;
   agents: AgentConnections;
+  /** Shells that outlive their sockets (the web terminal's sessions). */
+  terminals: TerminalSessions;
 }

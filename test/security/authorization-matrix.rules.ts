@@ -108,6 +108,9 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.deleteSpace':                                           [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
   // Only the owner mints a manual space's agent token: those who may see the space hear FORBIDDEN.
   'Mutation.createAgentToken':                                      [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  // A terminal session is a shell acting as the owner: only the owner lists or ends one (those who may see the space hear FORBIDDEN).
+  'Query.space (terminalSessions)':                                 [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  'Mutation.closeTerminalSession':                                  [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
 
   // Over graphql-ws; a socket without a valid credential is closed with 4403 before it can subscribe.
   'Subscription.spaceChanged':                                      ['WS 4403',         NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],

@@ -290,6 +290,8 @@ const CALLS: Record<string, Call> = {
   'Mutation.restartSpace': gql(`mutation($id: ID!) { restartSpace(id: $id) { id } }`, ID(() => fx.manualSpaceId)),
   'Mutation.deleteSpace': gql(`mutation($id: ID!) { deleteSpace(id: $id) }`, async (a) => ({ id: await newSpace(`drop-${lower(a)}`) })),
   'Mutation.createAgentToken': gql(`mutation($id: ID!) { createAgentToken(spaceId: $id) { token } }`, ID(() => fx.manualSpaceId)),
+  'Query.space (terminalSessions)': gql(`query($id: ID!) { space(id: $id) { terminalSessions { id } } }`, ID(() => fx.runningSpaceId)),
+  'Mutation.closeTerminalSession': gql(`mutation($id: ID!, $s: ID!) { closeTerminalSession(spaceId: $id, sessionId: $s) }`, () => ({ id: fx.runningSpaceId, s: 'no-such-session' })),
 
   'Subscription.spaceChanged': subscribeWs(SPACE_CHANGED, ID(() => fx.stoppedSpaceId)),
   'Subscription.spacesChanged': subscribeWs(SPACES_CHANGED, () => ({ userId: as.owner.userId })),

@@ -34,7 +34,7 @@ describe('web terminal on a manual space', () => {
     await h?.dispose();
   });
 
-  it('runs a command through the agent, follows resizes, and ends the shell when the socket closes', async () => {
+  it('runs a command through the agent, follows resizes, keeps the shell across a reconnect, and ends it when the session is closed', async () => {
     const terminal = TerminalClient.open(h.server.url, spaceId, { token: h.admin.token, query: '?cols=90&rows=20' });
     terminals.push(terminal);
     expect(await terminal.run('echo manual-$((40 + 2))')).toBe('manual-42\n');
@@ -45,7 +45,21 @@ describe('web terminal on a manual space', () => {
     const marker = `${4000 + Math.floor(Math.random() * 999)}.5`;
     await terminal.type(`sleep ${marker}\n`);
     await waitFor(() => running(`sleep ${marker}`), { what: 'sleep to run' });
+    const sessionId = await terminal.sessionId();
     terminal.close();
+    await terminal.closed;
+    // The socket went away, the shell did not: a reattached socket gets the sleep's output when it ends.
+    expect(running(`sleep ${marker}`)).toBe(true);
+    const again = TerminalClient.open(h.server.url, spaceId, { token: h.admin.token, query: `?session=${sessionId}` });
+    terminals.push(again);
+    await again.type('\x03');
+    expect(await again.run('echo back-$((1 + 1))')).toBe('back-2\n');
+    expect(running(`sleep ${marker}`)).toBe(false);
+
+    await again.type(`sleep ${marker}\n`);
+    await waitFor(() => running(`sleep ${marker}`), { what: 'sleep to run again' });
+    await h.admin.client.data(`mutation($s: ID!, $t: ID!) { closeTerminalSession(spaceId: $s, sessionId: $t) }`, { s: spaceId, t: sessionId });
+    expect((await again.closed).code).toBe(1000);
     await waitFor(() => !running(`sleep ${marker}`), { what: 'the shell and its sleep to end' });
   });
 });

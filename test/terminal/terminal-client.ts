@@ -8,6 +8,8 @@ export class TerminalClient {
   readonly socket: WebSocket;
   /** Resolves with the close code and reason, whoever closed it. */
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The session the server named in its first text frame, and the output position its replay starts at. */
+  session: { id: string; position: number } | null = null;
   private chunks: Buffer[] = [];
   private waiters: (() => void)[] = [];
 
@@ -22,6 +24,10 @@ export class TerminalClient {
     );
     this.socket.on('message', (data: Buffer, isBinary) => {
       if (isBinary) this.chunks.push(data);
+      else if (!this.session) {
+        const message = JSON.parse(data.toString('utf8')) as { session: string; position: number };
+        this.session = { id: message.session, position: message.position };
+      }
       this.wake();
     });
   }
@@ -32,6 +38,17 @@ export class TerminalClient {
     if (options.cookie) headers.cookie = options.cookie;
     if (options.origin) headers.origin = options.origin;
     return new TerminalClient(`${baseUrl}/spaces/${spaceId}/terminal${options.query ?? ''}`, headers);
+  }
+
+  /** Waits for the server to name the session. */
+  async sessionId(): Promise<string> {
+    await this.waitFor(() => !!this.session, 'the session message');
+    return this.session!.id;
+  }
+
+  /** The output position just past what this client has received. */
+  get position(): number {
+    return (this.session?.position ?? 0) + this.output.length;
   }
 
   get output(): Buffer {
@@ -62,13 +79,18 @@ export class TerminalClient {
 
   /** Waits until the output (from `from` bytes on) matches; returns the match. */
   async waitForOutput(pattern: RegExp, { timeout = 15_000, from = 0 } = {}): Promise<RegExpMatchArray> {
+    let match: RegExpMatchArray | null = null;
+    await this.waitFor(() => !!(match = this.output.subarray(from).toString('utf8').match(pattern)), String(pattern), timeout);
+    return match!;
+  }
+
+  private async waitFor(done: () => boolean, what: string, timeout = 15_000): Promise<void> {
     const deadline = Date.now() + timeout;
     for (;;) {
-      const match = this.output.subarray(from).toString('utf8').match(pattern);
-      if (match) return match;
-      if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`terminal closed before ${pattern}; output: ${JSON.stringify(this.text)}`);
+      if (done()) return;
+      if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`terminal closed before ${what}; output: ${JSON.stringify(this.text)}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${pattern} within ${timeout} ms; output: ${JSON.stringify(this.text)}`);
+      if (left <= 0) throw new Error(`no ${what} within ${timeout} ms; output: ${JSON.stringify(this.text)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

@@ -62,13 +62,27 @@ describe('web terminal on a Docker space', () => {
     expect(terminal.output.subarray(from).includes(Buffer.from([0xff, 0xfe, 0x00, 0x01]))).toBe(true);
   });
 
-  it('ends the shell and what it started when the socket closes', async () => {
+  it('keeps the shell when the socket closes, and ends it and what it started when the session is closed', async () => {
     const terminal = open(spaceId, { token: h.admin.token });
     const pid = (await terminal.run('echo $$')).trim();
+    const sessionId = await terminal.sessionId();
     await terminal.type('sleep 4242\n');
     await waitFor(async () => (await processes(h, spaceId)).includes('sleep 4242'), { what: 'sleep to run' });
     terminal.close();
     await terminal.closed;
+    // A closed tab is not a closed shell: it waits to be reattached.
+    const { space } = await h.admin.client.data<{ space: { terminalSessions: { id: string; attached: number }[] } }>(
+      `query($id: ID!) { space(id: $id) { terminalSessions { id attached } } }`,
+      { id: spaceId },
+    );
+    expect(space.terminalSessions).toContainEqual({ id: sessionId, attached: 0 });
+    expect(await processes(h, spaceId)).toContain('sleep 4242');
+
+    const closed = await h.admin.client.data<{ closeTerminalSession: boolean }>(
+      `mutation($s: ID!, $t: ID!) { closeTerminalSession(spaceId: $s, sessionId: $t) }`,
+      { s: spaceId, t: sessionId },
+    );
+    expect(closed.closeTerminalSession).toBe(true);
     await waitFor(
       async () => {
         const ps = await processes(h, spaceId);

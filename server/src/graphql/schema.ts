@@ -7,5 +7,6 @@ import './audit.js';
 import './templates.js';
 import './spaces.js';
 import './agents.js';
+import './terminals.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

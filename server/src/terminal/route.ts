@@ -1,22 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { authorize, endOnRevocation, logRefusal, revocableSocket, Refusal, viewerOf, type Revocable, type SpaceAccess } from '../proxy/access.js';
 import type { Services } from '../services.js';
 import { openAgentShell } from './agent-shell.js';
 import { DEFAULT_SIZE, parseSize, type TerminalBackend, type TerminalSize } from './backend.js';
 import { openDockerShell } from './docker-shell.js';
+import type { TerminalSession } from './session.js';
 
 /** A paste larger than this is refused (the socket closes with 1009): no one types a megabyte. */
 export const MAX_TERMINAL_FRAME = 1024 * 1024;
-/** Output is paused while this much is queued for a slow client, so a runaway `cat` cannot fill memory. */
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
 
 /**
  * `GET /spaces/<id>/terminal?cols=&rows=` upgraded to a WebSocket. Binary frames carry terminal
  * bytes both ways; text frames carry JSON control messages (`{"type":"resize","cols":..,"rows":..}`).
- * Refusals are a close with 4000 + HTTP status and a reason (4401, 4404, 4409, 4400, 4502).
+ * The first text frame from the server names the session (`{"session":"<id>","position":n}`): the
+ * shell outlives the socket (server/src/terminal/session.ts), and `?session=<id>` reattaches to it,
+ * with `&from=<position>` to replay only the output after what the client already shows.
+ * Refusals are a close with 4000 + HTTP status and a reason (4401, 4404, 4409, 4400, 4410, 4502).
  */
 export function createTerminalRoute(services: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TERMINAL_FRAME });
@@ -30,10 +31,19 @@ export function createTerminalRoute(services: Services) {
     const viewer = await viewerOf(services, req);
     let access = await authorize(services, viewer, spaceId);
     const size = sizeFrom(url);
+    const from = positionFrom(url);
     if (!(access instanceof Refusal) && !size) access = new Refusal(400, 'cols and rows must be whole numbers from 1 to 1000.');
+    if (!(access instanceof Refusal) && from === null) access = new Refusal(400, 'from must be a whole number of bytes.');
     // A VS Code tunnel is created from a terminal, so either service opens one.
     if (!(access instanceof Refusal) && !access.template.withTerminal && !access.template.withVSCodeTunnel) {
       access = new Refusal(404, `The template of "${access.space.name}" has no terminal.`);
+    }
+    let session: TerminalSession | null = null;
+    const sessionId = url.searchParams.get('session');
+    if (!(access instanceof Refusal) && sessionId !== null) {
+      session = services.terminals.find(sessionId, access.space.id, access.viewer.user.id);
+      // Another user's id answers like an expired one, so ids cannot be probed.
+      if (!session) access = new Refusal(410, 'That terminal session has ended.');
     }
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -45,6 +55,9 @@ export function createTerminalRoute(services: Services) {
       const entry = { ...revocableSocket(services, ws, req), ws };
       live.add(entry);
       ws.once('close', () => live.delete(entry));
+      // ws closes the socket itself (e.g. 1009 for a huge frame); the error only needs a log line.
+      ws.on('error', (err) => services.log.info({ err: err.message }, 'terminal socket error'));
+      if (session) return session.attach(ws, from ?? undefined, url.searchParams.has('cols') ? size : null);
       void serve(ws, access, size!);
     });
   }
@@ -61,8 +74,9 @@ export function createTerminalRoute(services: Services) {
       return;
     }
     if (ws.readyState !== ws.OPEN) return backend.close();
-    services.log.info({ spaceId: access.space.id, userId: access.viewer.user.id }, 'terminal opened');
-    pump(ws, backend, services);
+    const session = services.terminals.create(access.space.id, access.viewer.user.id, backend, size);
+    services.log.info({ spaceId: access.space.id, userId: access.viewer.user.id, session: session.id.slice(0, 6) }, 'terminal opened');
+    session.attach(ws, undefined, null);
     ws.resume();
   }
 
@@ -76,9 +90,18 @@ export function createTerminalRoute(services: Services) {
     upgrade,
     async dispose() {
       offAuth();
+      services.terminals.closeAll('Knot is shutting down.');
       for (const { ws } of live) ws.close(1001, 'Knot is shutting down.');
     },
   };
+}
+
+/** `from`: absent (replay everything held), or a byte position; null when it is not one. */
+function positionFrom(url: URL): number | undefined | null {
+  const value = url.searchParams.get('from');
+  if (value === null) return undefined;
+  const n = Number(value);
+  return /^\d{1,15}$/.test(value) && Number.isSafeInteger(n) ? n : null;
 }
 
 function sizeFrom(url: URL): TerminalSize | null {
@@ -86,62 +109,6 @@ function sizeFrom(url: URL): TerminalSize | null {
   const rows = url.searchParams.get('rows');
   if (cols === null && rows === null) return DEFAULT_SIZE;
   return parseSize(cols ?? String(DEFAULT_SIZE.cols), rows ?? String(DEFAULT_SIZE.rows));
-}
-
-/** Moves bytes both ways with backpressure, and ends each side when the other ends. */
-function pump(ws: WebSocket, backend: TerminalBackend, services: Services) {
-  let queued = 0;
-  let paused = false;
-  backend.output.on('data', (chunk: Buffer) => {
-    queued += chunk.length;
-    ws.send(chunk, { binary: true }, () => {
-      queued -= chunk.length;
-      if (paused && queued < LOW_WATER) {
-        paused = false;
-        backend.output.resume();
-      }
-    });
-    if (queued > HIGH_WATER && !paused) {
-      paused = true;
-      backend.output.pause();
-    }
-  });
-  backend.input.on('error', () => {});
-
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (isBinary) {
-      if (!backend.input.write(bytes)) {
-        ws.pause();
-        backend.input.once('drain', () => ws.resume());
-      }
-      return;
-    }
-    const size = parseControl(bytes.toString('utf8'));
-    if (!size) {
-      services.log.info({ message: bytes.toString('utf8').slice(0, 200) }, 'closed a terminal on a malformed control message');
-      ws.close(4400, 'Text frames must be JSON like {"type":"resize","cols":80,"rows":24}.');
-      return;
-    }
-    backend.resize(size.cols, size.rows);
-  });
-  ws.on('error', (err) => services.log.info({ err: err.message }, 'terminal socket error'));
-  ws.once('close', () => backend.close());
-
-  void backend.exited.then((code) => {
-    // Output has ended by now, so every byte is queued ahead of the close frame.
-    ws.close(1000, code === null ? 'The shell ended.' : `The shell exited with code ${code}.`);
-    backend.close();
-  });
-}
-
-function parseControl(text: string): TerminalSize | null {
-  try {
-    const message = JSON.parse(text) as { type?: unknown; cols?: unknown; rows?: unknown };
-    return message?.type === 'resize' ? parseSize(message.cols, message.rows) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** A close reason must fit in 123 bytes. */

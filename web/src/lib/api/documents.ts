@@ -49,6 +49,8 @@ export const START_SPACE = graphql(`mutation StartSpace($id: ID!) { startSpace(i
 export const STOP_SPACE = graphql(`mutation StopSpace($id: ID!) { stopSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
 export const RESTART_SPACE = graphql(`mutation RestartSpace($id: ID!) { restartSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
 export const DELETE_SPACE = graphql(`mutation DeleteSpace($id: ID!) { deleteSpace(id: $id) }`);
+export const TERMINAL_SESSIONS = graphql(`query TerminalSessions($id: ID!) { space(id: $id) { id terminalSessions { id createdAt attached expiresAt } } }`);
+export const CLOSE_TERMINAL_SESSION = graphql(`mutation CloseTerminalSession($spaceId: ID!, $sessionId: ID!) { closeTerminalSession(spaceId: $spaceId, sessionId: $sessionId) }`);
 export const CREATE_AGENT_TOKEN = graphql(`mutation CreateAgentToken($spaceId: ID!) { createAgentToken(spaceId: $spaceId) { token environment } }`);
 
 export const TEMPLATES = graphql(`query Templates { templates { ...TemplateFields } }`, [TemplateFields]);

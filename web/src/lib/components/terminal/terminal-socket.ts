@@ -1,21 +1,40 @@
 /**
  * The terminal protocol of `/spaces/<id>/terminal`: binary frames are terminal bytes both ways,
- * text frames are JSON control messages ({"type":"resize","cols":..,"rows":..}). The server closes
- * with 1000 when the shell exits and 4000+HTTP status with a reason when it refuses.
+ * text frames are JSON control messages ({"type":"resize","cols":..,"rows":..}). The server's first
+ * text frame names the session ({"session":"<id>","position":n}, n being where the output that
+ * follows starts); `?session=<id>&from=<position>` reattaches and replays only what was missed.
+ * The server closes with 1000 when the shell exits or the session ends, 4410 for a session that
+ * has ended, and 4000+HTTP status with a reason when it refuses.
  */
 export interface TerminalSocketEvents {
   onOpen(): void;
+  onSession(id: string, position: number): void;
   onOutput(bytes: Uint8Array): void;
   onClose(reason: string, code: number): void;
 }
 
-export function terminalUrl(location: { protocol: string; host: string }, spaceId: string, cols: number, rows: number): string {
+/** A session to reattach to, and the output position the client already shows (absent: replay everything held). */
+export interface Reattach {
+  session: string;
+  from?: number;
+}
+
+export function terminalUrl(location: { protocol: string; host: string }, spaceId: string, cols: number, rows: number, reattach?: Reattach): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}/spaces/${encodeURIComponent(spaceId)}/terminal?cols=${cols}&rows=${rows}`;
+  let url = `${scheme}://${location.host}/spaces/${encodeURIComponent(spaceId)}/terminal?cols=${cols}&rows=${rows}`;
+  if (reattach) url += `&session=${encodeURIComponent(reattach.session)}`;
+  if (reattach?.from !== undefined) url += `&from=${reattach.from}`;
+  return url;
 }
 
 export function resizeMessage(cols: number, rows: number): string {
   return JSON.stringify({ type: 'resize', cols, rows });
+}
+
+/** Closes after which the shell is still there and the page should reattach by itself. */
+export function shouldReattach(code: number): boolean {
+  // 1001: the server is going away; 1006: the network dropped; 1011-1014: the server or a proxy failed.
+  return code === 1001 || code === 1006 || (code >= 1011 && code <= 1014);
 }
 
 /** What to tell the person when the socket closes. */
@@ -36,8 +55,13 @@ export class TerminalSocket {
     this.ws.binaryType = 'arraybuffer';
     this.ws.onopen = () => events.onOpen();
     this.ws.onmessage = (event) => {
-      if (event.data instanceof ArrayBuffer) events.onOutput(new Uint8Array(event.data));
-      else events.onOutput(this.encoder.encode(String(event.data)));
+      if (event.data instanceof ArrayBuffer) return events.onOutput(new Uint8Array(event.data));
+      try {
+        const message = JSON.parse(String(event.data)) as { session?: unknown; position?: unknown };
+        if (typeof message.session === 'string') events.onSession(message.session, Number(message.position) || 0);
+      } catch {
+        // A control message this page does not know: nothing to show.
+      }
     };
     this.ws.onclose = (event) => events.onClose(closeMessage(event.code, event.reason), event.code);
   }
@@ -63,7 +87,9 @@ export class TerminalSocket {
     if (this.open) this.ws.send(resizeMessage(cols, rows));
   }
 
+  /** Detaches: the shell keeps running on the server until it is reattached or expires. */
   close() {
+    this.ws.onclose = null;
     this.ws.close(1000, 'Window closed');
   }
 }
