@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { OWASP_SCRYPT_COST, type ScryptCost } from './auth/secrets.js';
+import { parseStarterImages } from './templates/starters.js';
 
 /** Everything Knot reads from its environment, parsed once. The names are a public contract (README, "Configuration"): renaming one breaks deployments. */
 export interface Config {
@@ -42,6 +43,8 @@ export interface Config {
   trustProxy: boolean;
   /** How long a terminal's shell keeps running with no socket attached, so a refresh or a dropped network can reattach. */
   terminalDetachSeconds: number;
+  /** KNOT_STARTER_IMAGES: images the starter templates use instead of the public ones (a mirror, or tests' stand-ins). */
+  starterImages: Partial<Record<string, string>>;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     passwordHashCost: overrides.passwordHashCost ?? OWASP_SCRYPT_COST,
     trustProxy: overrides.trustProxy ?? env.KNOT_TRUST_PROXY === 'true',
     terminalDetachSeconds: overrides.terminalDetachSeconds ?? seconds(env.KNOT_TERMINAL_DETACH_SECONDS ?? '900', 'KNOT_TERMINAL_DETACH_SECONDS', true),
+    starterImages: overrides.starterImages ?? parseStarterImages(env.KNOT_STARTER_IMAGES),
   };
 }
 

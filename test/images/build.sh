@@ -6,6 +6,7 @@
 #                                            the knot agent runs in it
 #   127.0.0.1:5000/knot-test/busybox:latest  a copy pushed to the local registry and untagged
 #                                            locally, so image-pull tests really pull
+#   knot-test/starter-*:latest               stand-ins for the starter templates' images (starters.sh)
 # An image that already exists is kept (fast second run) unless --force is given.
 # The node image is also rebuilt when the host's node version changes. Built images are
 # smoke-run (sh in busybox, node in node); --verify smoke-runs kept ones too.
@@ -211,4 +212,6 @@ if $verify; then
     || { echo "build.sh: $NODE_IMAGE does not run node" >&2; exit 1; }
   log "smoke-ran both images"
 fi
+# The starter templates' stand-ins (see starters.sh for which image stands for which).
+if $force; then bash "$(dirname "$0")/starters.sh" --force; else bash "$(dirname "$0")/starters.sh"; fi
 log "images ready"

@@ -46,6 +46,7 @@ export const FIELD_RULES: Record<string, Row> = {
   'Query.space':                                                    [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
   'Query.spaces':                                                   [UNAUTH,            FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
   'Query.templates':                                                [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Query.starterTemplates':                                         [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   'Query.template':                                                 [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
   // Inactive templates are for template managers only, as in `templates`.
   'Query.template (inactive)':                                      [UNAUTH,            NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        NOT_FOUND, OK],
@@ -85,6 +86,7 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.deleteRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
 
   'Mutation.createTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  'Mutation.createTemplateFromStarter':                             [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   // Root-equivalent job keys only from an Admin, at every save.
   'Mutation.createTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.createTemplate (host bind mount)':                      [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],

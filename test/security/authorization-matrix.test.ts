@@ -213,6 +213,7 @@ const CALLS: Record<string, Call> = {
   'Query.space': gql(`query($id: ID!) { space(id: $id) { id } }`, ID(() => fx.stoppedSpaceId)),
   'Query.spaces': gql(`query($u: ID) { spaces(userId: $u) { id } }`, () => ({ u: as.owner.userId })),
   'Query.templates': gql(`{ templates { id } }`),
+  'Query.starterTemplates': gql(`{ starterTemplates { id } }`),
   'Query.template': gql(`query($id: ID!) { template(id: $id) { id } }`, ID(() => fx.plainTemplateId)),
   'Query.template (inactive)': gql(`query($id: ID!) { template(id: $id) { id } }`, ID(() => fx.inactiveTemplateId)),
   'Query.variables': gql(`{ variables { id } }`),
@@ -261,6 +262,8 @@ const CALLS: Record<string, Call> = {
   'Mutation.deleteRole': gql(`mutation($id: ID!) { deleteRole(id: $id) }`, async (a) => ({ id: await newRole(`drop ${a}`) })),
 
   'Mutation.createTemplate': gql(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, (a) => ({ i: { name: `made by ${a}`, job: busyboxJob() } })),
+  // The manual starter: no image, so nothing is pulled for it.
+  'Mutation.createTemplateFromStarter': gql(`mutation { createTemplateFromStarter(starterId: "manual") { id } }`),
   'Mutation.createTemplate (privileged: true)': gql(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, (a) => ({
     i: { name: `privileged by ${a}`, job: busyboxJob('privileged: true\n') },
   })),

@@ -5,6 +5,7 @@ import './users.js';
 import './accounts.js';
 import './audit.js';
 import './templates.js';
+import './starters.js';
 import './spaces.js';
 import './agents.js';
 import './terminals.js';
