@@ -7,7 +7,7 @@ import { ConfigError, loadAgentConfig } from './config.js';
 import { createLog } from './log.js';
 import { PtyLauncher, detectPtyMethod } from './pty.js';
 
-const log = createLog(process.env.KNOT_AGENT_DEBUG === '1');
+const log = createLog(process.env.KNOT_AGENT_DEBUG === '1', process.env.KNOT_AGENT_LOG_FILE?.trim() || undefined);
 
 let config;
 try {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs on a fresh Debian 12 machine (as root,
-# no stdin): PostgreSQL 15, the Docker engine, a static busybox for the test images,
+# no stdin): PostgreSQL 15, the Docker engine, a static busybox and musl for the test images,
 # Chromium for the browser tests, and Debian's docker-registry for image-pull tests.
 # Touches apt only when something is missing, so a second run costs nothing.
 set -euo pipefail
 
-PACKAGES=(postgresql-15 docker.io busybox-static chromium docker-registry curl)
+PACKAGES=(postgresql-15 docker.io busybox-static chromium docker-registry curl musl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -4,6 +4,10 @@
 #   knot-test/busybox:latest                 busybox rootfs (sh, sleep, nc, httpd, ...)
 #   knot-test/node:latest                    the host's node binary + its libraries + busybox;
 #                                            the knot agent runs in it
+#   knot-test/glibc:latest                   busybox + the host's bash and the glibc it links
+#                                            (a Debian-family image without Node.js)
+#   knot-test/musl:latest                    busybox + musl's loader and libc (Debian's musl
+#                                            package), standing in for Alpine; no Node.js
 #   127.0.0.1:5000/knot-test/busybox:latest  a copy pushed to the local registry and untagged
 #                                            locally, so image-pull tests really pull
 #   knot-test/starter-*:latest               stand-ins for the starter templates' images (starters.sh)
@@ -12,7 +16,7 @@
 # smoke-run (sh in busybox, node in node); --verify smoke-runs kept ones too.
 #
 # Needs: a running Docker engine (scripts/ci/start-docker.sh), /bin/busybox
-# (busybox-static) and, for the pushed copy, the registry (scripts/ci/start-registry.sh).
+# (busybox-static), /lib/ld-musl-x86_64.so.1 (musl) and, for the pushed copy, the registry (scripts/ci/start-registry.sh).
 # KNOT_TEST_REGISTRY overrides the registry address; set it empty to skip the push.
 set -euo pipefail
 
@@ -29,6 +33,9 @@ done
 
 BUSYBOX_IMAGE=knot-test/busybox:latest
 NODE_IMAGE=knot-test/node:latest
+GLIBC_IMAGE=knot-test/glibc:latest
+MUSL_IMAGE=knot-test/musl:latest
+MUSL_LOADER=${MUSL_LOADER:-/lib/ld-musl-x86_64.so.1}
 REGISTRY=${KNOT_TEST_REGISTRY-127.0.0.1:5000}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'
@@ -121,6 +128,37 @@ build_node() {
   import_rootfs "$root" "$NODE_IMAGE" --change "LABEL knot.test.node-version=$(node --version)"
 }
 
+# A glibc image with no Node.js: bash and exactly the libraries ldd resolves for it.
+build_glibc() {
+  check_busybox
+  local root=$work/glibc bash lib
+  bash=$(readlink -f "$(command -v bash)")
+  make_busybox_rootfs "$root"
+  rm -f "$root/usr/bin/bash"
+  cp "$bash" "$root/usr/bin/bash"
+  for lib in $(ldd "$bash" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    copy_path "$lib" "$root"
+  done
+  printf 'PRETTY_NAME="knot-test glibc (busybox + bash, no Node.js)"\nID=knot-test-glibc\n' > "$root/etc/os-release"
+  import_rootfs "$root" "$GLIBC_IMAGE"
+}
+
+# A musl image like Alpine's base: musl's loader (which is its libc too) at Alpine's path.
+build_musl() {
+  check_busybox
+  if [ ! -e "$MUSL_LOADER" ]; then
+    echo "build.sh: $MUSL_LOADER not found; apt-get install musl" >&2
+    exit 1
+  fi
+  local root=$work/musl
+  make_busybox_rootfs "$root"
+  mkdir -p "$root/usr/lib"
+  cp -L "$MUSL_LOADER" "$root/usr/lib/ld-musl-x86_64.so.1"
+  ln -s ld-musl-x86_64.so.1 "$root/usr/lib/libc.musl-x86_64.so.1"
+  printf 'PRETTY_NAME="knot-test musl (busybox + musl libc, standing in for Alpine)"\nID=knot-test-musl\n' > "$root/etc/os-release"
+  import_rootfs "$root" "$MUSL_IMAGE"
+}
+
 # Copies a file to the same path under root. The host is merged-/usr too, so /lib/... and
 # /lib64/... land under usr/ through the rootfs' own symlinks.
 copy_path() {
@@ -188,6 +226,17 @@ else
   log "$NODE_IMAGE present"
 fi
 
+for variant in glibc musl; do
+  image=knot-test/$variant:latest
+  if $force || ! image_exists "$image"; then
+    log "building $image"
+    "build_$variant"
+    verify=true
+  else
+    log "$image present"
+  fi
+done
+
 if [ -n "$REGISTRY" ]; then
   if ! registry_answers; then
     echo "build.sh: no registry at http://$REGISTRY; run scripts/ci/start-registry.sh (or set KNOT_TEST_REGISTRY= to skip the push)" >&2
@@ -210,7 +259,14 @@ if $verify; then
     || { echo "build.sh: $BUSYBOX_IMAGE does not run sh" >&2; exit 1; }
   [ "$(docker run --rm --init "$NODE_IMAGE" node -e 'console.log(1+1)')" = 2 ] \
     || { echo "build.sh: $NODE_IMAGE does not run node" >&2; exit 1; }
-  log "smoke-ran both images"
+  [ "$(docker run --rm --init "$GLIBC_IMAGE" bash -c 'echo ok')" = ok ] \
+    || { echo "build.sh: $GLIBC_IMAGE does not run bash" >&2; exit 1; }
+  [ "$(docker run --rm --init "$MUSL_IMAGE" /lib/ld-musl-x86_64.so.1 --version 2>&1 | head -1)" = 'musl libc (x86_64)' ] \
+    || { echo "build.sh: $MUSL_IMAGE has no working musl loader" >&2; exit 1; }
+  if docker run --rm --init "$GLIBC_IMAGE" sh -c 'command -v node' >/dev/null || docker run --rm --init "$MUSL_IMAGE" sh -c 'command -v node' >/dev/null; then
+    echo "build.sh: an image meant to have no Node.js has one" >&2; exit 1
+  fi
+  log "smoke-ran the images"
 fi
 # The starter templates' stand-ins (see starters.sh for which image stands for which).
 if $force; then bash "$(dirname "$0")/starters.sh" --force; else bash "$(dirname "$0")/starters.sh"; fi

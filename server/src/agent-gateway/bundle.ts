@@ -7,24 +7,35 @@ import type { Logger } from '../logger.js';
 const BUILD_SCRIPT = new URL('../../../agent/build.mjs', import.meta.url);
 const BUNDLE = fileURLToPath(new URL('../../../agent/dist/knot-agent.mjs', import.meta.url));
 
+let building: Promise<Buffer> | null = null;
+
 /**
- * GET /agent/knot-agent.mjs: the agent bundle, for templates to fetch at container start. Built by
- * `npm run build`; a development server without it builds it on first request.
+ * The agent bundle's bytes. Built by `npm run build`; a development server without it builds it
+ * on first use. Throws (and tries again next time) when it is missing and cannot be built.
  */
+export function readAgentBundle(): Promise<Buffer> {
+  building ??= (async () => {
+    if (!existsSync(BUNDLE)) {
+      const { buildAgent } = (await import(BUILD_SCRIPT.href)) as { buildAgent(): Promise<string> };
+      await buildAgent();
+    }
+    return readFileSync(BUNDLE);
+  })();
+  building.catch(() => (building = null));
+  return building;
+}
+
+/** GET /agent/knot-agent.mjs: the agent bundle, for templates that fetch and start it themselves. */
 export function agentBundleHandler(log: Logger) {
   let cached: Promise<{ body: Buffer; etag: string } | null> | null = null;
   const load = async () => {
-    if (!existsSync(BUNDLE)) {
-      try {
-        const { buildAgent } = (await import(BUILD_SCRIPT.href)) as { buildAgent(): Promise<string> };
-        await buildAgent();
-      } catch (err) {
-        log.error({ err }, 'the agent bundle is missing and could not be built; run `npm run build`');
-        return null;
-      }
+    try {
+      const body = await readAgentBundle();
+      return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    } catch (err) {
+      log.error({ err }, 'the agent bundle is missing and could not be built; run `npm run build`');
+      return null;
     }
-    const body = readFileSync(BUNDLE);
-    return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
   };
   return async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();

@@ -6,12 +6,13 @@ import { executableOf, missingExecutable } from './command-check.js';
 import { envList, envRecord, labelFilter, toCreateOptions } from './container-spec.js';
 import { RuntimeError, engineMessage, isConnectionError, statusOf } from './errors.js';
 import { watchContainerEvents } from './events.js';
-import { collectExec, startExec } from './exec.js';
+import { collectExec, startDetached, startExec } from './exec.js';
 import { ensureNetwork, removeNetwork } from './networks.js';
 import { PullProgress, type PullMessage } from './pull-progress.js';
 import { followProgress, splitLogs } from './streams.js';
+import { fillVolume } from './volume-fill.js';
 import type {
-  ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, Runtime, VolumeSummary,
+  ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, Runtime, VolumeFill, VolumeSummary,
 } from './runtime.js';
 
 export type DockerRuntimeOptions = ConnectionOptions;
@@ -259,6 +260,14 @@ class DockerRuntime implements Runtime {
 
   execCollect(containerId: string, cmd: string[]) {
     return collectExec(this.conn, containerId, cmd);
+  }
+
+  execDetached(containerId: string, opts: ExecOptions): Promise<void> {
+    return startDetached(this.conn, containerId, opts);
+  }
+
+  fillVolume(spec: VolumeFill): Promise<'present' | 'filled'> {
+    return fillVolume(this.conn, spec);
   }
 
   close(): void {

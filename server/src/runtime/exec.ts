@@ -100,3 +100,29 @@ export async function collectExec(conn: Connection, containerId: string, cmd: st
   const [stdout, stderr, exitCode] = await Promise.all([read(session.output), read(session.stderr), session.exitCode()]);
   return { exitCode, stdout, stderr };
 }
+
+/** A process the engine starts and nobody attaches to (a daemon such as the injected agent). */
+export async function startDetached(conn: Connection, containerId: string, opts: ExecOptions): Promise<void> {
+  const container = conn.docker.getContainer(containerId);
+  try {
+    const exec = await conn.call('create exec', (signal) =>
+      container.exec({
+        Cmd: opts.cmd,
+        Env: envList(opts.env),
+        User: opts.user,
+        WorkingDir: opts.workingDir,
+        AttachStdin: false,
+        AttachStdout: false,
+        AttachStderr: false,
+        abortSignal: signal,
+      }),
+    );
+    await conn.call('start exec', (signal) => exec.start({ Detach: true, abortSignal: signal }));
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404) throw new RuntimeError(`container ${containerId} does not exist`, 'not-found', { cause: err });
+    if (status === 409) throw new RuntimeError(`container ${containerId} is not running`, 'failed', { cause: err });
+    if (status !== undefined) throw new RuntimeError(`could not run ${opts.cmd.join(' ')} in ${containerId}: ${engineMessage(err)}`, 'failed', { cause: err });
+    throw err;
+  }
+}

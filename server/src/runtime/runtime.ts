@@ -153,6 +153,18 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** A volume that holds files Knot ships (e.g. the agent's runtime), filled once and then mounted read-only. */
+export interface VolumeFill {
+  name: string;
+  labels?: Labels;
+  /** Any image the engine has: files reach a volume only through a container, created from it and never started. */
+  image: string;
+  /** A path in the archive, written last: while it exists, the volume is complete and is left as it is. */
+  marker: string;
+  /** A tar stream of the files, made only when the volume lacks them. */
+  archive: () => Readable;
+}
+
 export type PullProgress = (percent: number, status: string) => void;
 
 export interface Runtime {
@@ -196,6 +208,11 @@ export interface Runtime {
 
   exec(containerId: string, opts: ExecOptions): Promise<ExecSession>;
   execCollect(containerId: string, cmd: string[]): Promise<ExecResult>;
+  /** Starts a process in a running container and returns once the engine started it; nobody waits for it. */
+  execDetached(containerId: string, opts: ExecOptions): Promise<void>;
+
+  /** Creates the volume if it is missing and copies the archive in unless its marker is there already. */
+  fillVolume(spec: VolumeFill): Promise<'present' | 'filled'>;
 
   /** Ends event watches and exec sessions still open. */
   close(): void;

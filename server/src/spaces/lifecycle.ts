@@ -270,7 +270,8 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
       startedTemplateHash: launched.templateHash,
       agentTokenHash: launched.agentTokenHash,
       pullProgress: null,
-      error: null,
+      // A running space's error is a notice (its agent could not be brought in), not a failure.
+      error: launched.notice,
     },
     after: announced,
   });
@@ -280,6 +281,8 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
     return;
   }
   await running.announced;
+  // Its token is recorded now, so the agent's first connection is accepted.
+  launched.startAgent?.().catch((err) => deps.log.warn({ spaceId: space.id, err }, 'the Knot agent could not be started in the space'));
   // A container that died before RUNNING was recorded had its 'die' event ignored (the space was
   // still STARTING, Knot's own doing); look once more so it cannot stay RUNNING with nothing behind it.
   const after = await deps.runtime.inspectContainer(launched.containerId);

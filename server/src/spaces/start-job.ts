@@ -5,6 +5,7 @@ import { RuntimeError, type ContainerSpec } from '../runtime/index.js';
 import { renderJob, type JobSpec, type TemplateVars } from '../templates/index.js';
 import { redactSecrets } from '../templates/redact.js';
 import { readVariables } from '../templates/store.js';
+import { AgentNotInjected, prepareAgent, wantsInjectedAgent, type InjectedAgent } from './agent-injection.js';
 import { LABELS, containerName, type SpaceDeps } from './deps.js';
 import { DEFAULT_PIDS_LIMIT, spacesNetwork } from './isolation.js';
 import { publishSpace, updateWhile, type SpaceRow } from './store.js';
@@ -37,6 +38,10 @@ export interface Launched {
   containerId: string;
   templateHash: string;
   agentTokenHash: string;
+  /** Starts the agent Knot brought into the space; run once RUNNING (and its token) is recorded. */
+  startAgent?: () => Promise<void>;
+  /** Why the space runs without Knot's agent, to show on it; null when nothing is wrong. */
+  notice: string | null;
 }
 
 /**
@@ -91,7 +96,10 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
     await announced.catch(() => {});
     await pullImage(deps, space, rendered.job.image);
   }
-  await syncVolumes(deps, space.id, volumesOf(rendered.job, rendered.volumes), existingVolumes);
+  const [agent] = await Promise.all([
+    injectedAgent(deps, rendered.job),
+    syncVolumes(deps, space.id, volumesOf(rendered.job, rendered.volumes), existingVolumes),
+  ]);
 
   const agentToken = newToken('knota');
   const labels = {
@@ -104,7 +112,7 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
   };
   const containerId = await runReplacingLeftover(
     deps,
-    containerSpec(containerName(space.id), rendered.job, rendered.job.network ?? (await network), labels, {
+    containerSpec(containerName(space.id), rendered.job, rendered.job.network ?? (await network), labels, agent.injected, {
       KNOT_SERVER: deps.config.agentUrl,
       KNOT_SPACE_ID: space.id,
       KNOT_SPACE_NAME: space.name,
@@ -113,7 +121,29 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
       KNOT_SHELL: space.shell,
     }),
   );
-  return { containerId, templateHash: template.hash, agentTokenHash: hashToken(agentToken) };
+  const injected = agent.injected;
+  return {
+    containerId,
+    templateHash: template.hash,
+    agentTokenHash: hashToken(agentToken),
+    startAgent: injected ? () => injected.start(containerId) : undefined,
+    notice: agent.notice,
+  };
+}
+
+/**
+ * Knot's own agent for the space, unless the job opts out or starts one itself. One that cannot be
+ * brought in does not keep the space from starting: it runs without the agent's icons, and says why.
+ */
+async function injectedAgent(deps: SpaceDeps, job: JobSpec): Promise<{ injected: InjectedAgent | null; notice: string | null }> {
+  if (!wantsInjectedAgent(job)) return { injected: null, notice: null };
+  try {
+    return { injected: await prepareAgent(deps, job.image), notice: null };
+  } catch (err) {
+    if (!(err instanceof AgentNotInjected)) throw err;
+    deps.log.warn({ err: err.message }, 'a space starts without the Knot agent');
+    return { injected: null, notice: `Knot could not start its agent in this space, so its service icons and port links are missing: ${err.message}.` };
+  }
 }
 
 /**
@@ -157,14 +187,24 @@ function volumesOf(job: JobSpec, defined: string[]): string[] {
   return [...new Set([...defined, ...named])];
 }
 
-function containerSpec(name: string, job: JobSpec, networkMode: string, labels: Record<string, string>, agentEnv: Record<string, string>): ContainerSpec {
+function containerSpec(
+  name: string,
+  job: JobSpec,
+  networkMode: string,
+  labels: Record<string, string>,
+  agent: InjectedAgent | null,
+  agentEnv: Record<string, string>,
+): ContainerSpec {
   return {
     name,
     image: job.image,
     cmd: job.command,
     env: { ...job.environment, ...agentEnv },
     labels,
-    mounts: job.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
+    mounts: [
+      ...job.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
+      ...(agent ? [agent.mount] : []),
+    ],
     ports: job.ports.map((p) => ({
       containerPort: p.containerPort,
       hostPort: p.hostPort,

@@ -31,12 +31,14 @@ export interface JobSpec {
   nanoCpus?: number;
   /** Most processes at once; unset: the server's default for every space. */
   pidsLimit?: number;
+  /** False (`agent: false`): Knot does not bring its agent into the space. */
+  agent: boolean;
 }
 
 const KEYS = [
   'image', 'command', 'environment', 'ports', 'volumes', 'cap_add', 'cap_drop', 'privileged',
   'network', 'hostname', 'devices', 'dns', 'memory', 'cpus',
-  'pids_limit',
+  'pids_limit', 'agent',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -82,6 +84,7 @@ export function readJobSpec(r: YamlReader): JobSpec | undefined {
     privileged: false,
     devices: [],
     dns: [],
+    agent: true,
   };
 
   if (!has('image')) r.fail(fields.get('image')?.keyNode ?? root, '"image" is required');
@@ -118,6 +121,11 @@ export function readJobSpec(r: YamlReader): JobSpec | undefined {
     const value = scalarText(r, node('privileged'), '"privileged"')?.toLowerCase();
     if (value === 'true' || value === 'false') spec.privileged = value === 'true';
     else if (value !== undefined) r.fail(node('privileged'), '"privileged" must be true or false');
+  }
+  if (has('agent')) {
+    const value = scalarText(r, node('agent'), '"agent"')?.toLowerCase();
+    if (value === 'true' || value === 'false') spec.agent = value === 'true';
+    else if (value !== undefined) r.fail(node('agent'), '"agent" must be true or false (false: Knot does not start its agent in the space)');
   }
   if (has('network')) {
     const value = r.string(node('network'), '"network"');
