@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   terminal: async () => (await import('./terminal.js')).benchTerminal,
   agents: async () => (await import('./agents.js')).benchAgents,
   ui: async () => (await import('./ui.js')).benchUi,
+  'agent-cold-start': async () => (await import('./agent-cold-start.js')).benchAgentColdStart,
 };
 
 function format(value: number): string {

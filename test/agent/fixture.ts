@@ -85,6 +85,29 @@ export function agentJob(environment: Record<string, string> = {}): string {
   ].join('\n');
 }
 
+/**
+ * A job with no agent lines (Knot brings the agent): busybox httpd serving a page on 8080 (an HTTP
+ * port) and answering on 2222 where the template says sshd listens. Runs in any image with busybox.
+ */
+export function plainJob(image: string, extra = ''): string {
+  return [
+    `image: ${image}`,
+    'command:',
+    '  - sh',
+    '  - -c',
+    '  - |',
+    '    mkdir -p /srv/web && echo hello from a plain image > /srv/web/index.html',
+    '    httpd -f -p 127.0.0.1:8080 -h /srv/web &',
+    '    httpd -f -p 127.0.0.1:2222 -h /srv/web &',
+    '    exec sleep 3600',
+    'environment:',
+    '  KNOT_HTTP_PORT: "8080=web"',
+    '  KNOT_SSH_PORT: "2222"',
+    '  KNOT_REPORT_INTERVAL_MS: "300"',
+    extra,
+  ].join('\n');
+}
+
 /** The agent as a plain process on this machine: a manual space's agent. */
 export class HostAgent {
   readonly output: string[] = [];

@@ -1,38 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentPackageUnavailable, loadAgentPackage } from '../../server/src/agent-gateway/agent-package.js';
 import { AGENT_MOUNT, AGENT_PACKAGE_LABEL } from '../../server/src/spaces/agent-injection.js';
 import { BUSYBOX_IMAGE, GLIBC_IMAGE, MUSL_IMAGE } from '../helpers/env.js';
 import type { Subscription } from '../helpers/graphql.js';
 import { waitFor } from '../helpers/wait.js';
 import { httpGet } from '../proxy/fixture.js';
 import { containerOf, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
-import { WATCH_SERVICES, agentBundle, agentJob, type ServicesChange, type ServicesView } from './fixture.js';
+import { WATCH_SERVICES, agentBundle, agentJob, plainJob, type ServicesChange, type ServicesView } from './fixture.js';
+
+const SERVING: ServicesView = { terminal: true, codeServer: false, desktop: false, ssh: true, vscodeTunnel: null, ports: [] };
 
 /**
  * A template with no agent lines, in images without Node.js: Knot brings its agent in and starts
  * it, so the space gets its terminal, an HTTP port icon (and link) and SSH.
  */
-function plainJob(image: string, extra = ''): string {
-  return [
-    `image: ${image}`,
-    'command:',
-    '  - sh',
-    '  - -c',
-    '  - |',
-    '    mkdir -p /srv/web && echo hello from a plain image > /srv/web/index.html',
-    '    httpd -f -p 127.0.0.1:8080 -h /srv/web &',
-    // Something that accepts connections where the template says sshd listens.
-    '    httpd -f -p 127.0.0.1:2222 -h /srv/web &',
-    '    exec sleep 3600',
-    'environment:',
-    '  KNOT_HTTP_PORT: "8080=web"',
-    '  KNOT_SSH_PORT: "2222"',
-    '  KNOT_REPORT_INTERVAL_MS: "300"',
-    extra,
-  ].join('\n');
-}
-
-const SERVING: ServicesView = { terminal: true, codeServer: false, desktop: false, ssh: true, vscodeTunnel: null, ports: [] };
-
 describe('the agent Knot brings into every Docker space', () => {
   let h: SpacesHarness;
   const subs: Subscription<ServicesChange>[] = [];
@@ -136,5 +117,23 @@ describe('the agent Knot brings into every Docker space', () => {
     shell.stream.write('exit\r');
     await shell.exited;
     expect(await h.runtime.inspectContainer(containerOf(id))).toMatchObject({ running: true });
+  });
+});
+
+describe('the agent package', () => {
+  it('is made from the Node.js that runs Knot, its libraries and loader, and the bundle', async () => {
+    await agentBundle();
+    const pkg = await loadAgentPackage();
+    expect(pkg.id).toMatch(/^[0-9a-f]{16}$/);
+    const command = pkg.command('/mnt');
+    expect(command.slice(-2)).toEqual(['/mnt/node', '/mnt/knot-agent.mjs']);
+    // Through its own loader with only its own libraries: nothing of the image's C library is used.
+    expect(command[0]).toMatch(/^\/mnt\/lib\/ld-/);
+    expect(command.slice(1, 3)).toEqual(['--library-path', '/mnt/lib']);
+  });
+
+  it('says why when the Node.js it would ship cannot be packaged', async () => {
+    const missing = `/nonexistent/node-${process.pid}`;
+    await expect(loadAgentPackage(missing)).rejects.toThrow(AgentPackageUnavailable);
   });
 });

@@ -110,6 +110,7 @@ devices: ["/dev/fuse", "/dev/net/tun:/dev/net/tun:rw"]
 dns: [1.1.1.1, "2606:4700:4700::1111"]
 memory: 2g
 cpus: 1.5
+agent: false
 `);
     expect(spec).toEqual({
       image: 'ghcr.io/acme/dev:1.2',
@@ -138,7 +139,15 @@ cpus: 1.5
       dns: ['1.1.1.1', '2606:4700:4700::1111'],
       memoryBytes: 2 * 1024 ** 3,
       nanoCpus: 1_500_000_000,
+      agent: false,
     });
+  });
+
+  it("brings Knot's agent unless the job says agent: false, and refuses anything but true or false", () => {
+    expect(parseJobSpec('image: x\n').agent).toBe(true);
+    expect(parseJobSpec('image: x\nagent: true\n').agent).toBe(true);
+    expect(parseJobSpec('image: x\nagent: "false"\n').agent).toBe(false);
+    expect(() => parseJobSpec('image: x\nagent: no\n')).toThrow(/line 2.*"agent" must be true or false|"agent" must be true or false/);
   });
 
   it.each([
