@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { fromRoot } from '../paths.js';
 import type { Logger } from '../logger.js';
 
-const BUILD_SCRIPT = new URL('../../../agent/build.mjs', import.meta.url);
-const BUNDLE = fileURLToPath(new URL('../../../agent/dist/knot-agent.mjs', import.meta.url));
+const BUILD_SCRIPT = pathToFileURL(fromRoot('agent', 'build.mjs'));
+const BUNDLE = fromRoot('agent', 'dist', 'knot-agent.mjs');
 
 let building: Promise<Buffer> | null = null;
 

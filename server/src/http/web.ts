@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../paths.js';
 import sirv from 'sirv';
 import { inlineScripts, PAGE_HEADERS, pagePolicy } from './security-headers.js';
 
-const webBuild = fileURLToPath(new URL('../../../web/build', import.meta.url));
+const webBuild = fromRoot('web', 'build');
 
 /** Every HTML file of the build, for the hashes of the inline scripts SvelteKit and early.ts wrote. */
 function htmlFiles(dir: string): string[] {
