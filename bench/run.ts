@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'space-lifecycle': async () => (await import('./space-lifecycle.js')).benchSpaceLifecycle,
   'space-fanout': async () => (await import('./space-fanout.js')).benchSpaceFanout,
   terminal: async () => (await import('./terminal.js')).benchTerminal,
+  start: async () => (await import('./start.js')).benchStart,
   agents: async () => (await import('./agents.js')).benchAgents,
   ui: async () => (await import('./ui.js')).benchUi,
   'agent-cold-start': async () => (await import('./agent-cold-start.js')).benchAgentColdStart,
