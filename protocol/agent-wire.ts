@@ -37,6 +37,8 @@ export const CloseCode = {
   silent: 4408,
   /** Another agent already holds this space. */
   duplicate: 4409,
+  /** The space may not run now (its owner's quota, or its template is no longer open to them); the reason says which. */
+  refused: 4403,
   /** ws closes with this when a message exceeds MAX_MESSAGE. */
   tooBig: 1009,
   goingAway: 1001,

@@ -5,3 +5,4 @@ export * from './spaces.js';
 export * from './audit.js';
 export * from './installation.js';
 export * from './port-tickets.js';
+export * from './groups.js';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const templates = pgTable(
   'templates',
@@ -18,10 +18,17 @@ export const templates = pgTable(
     /** Over job + volumes + service flags; a running space started from another hash has an update available. */
     hash: text('hash').notNull(),
     active: boolean('active').notNull().default(true),
+    /** What a running space of it counts against its owner's compute quota (an admin's unit, not a CPU count). */
+    computeUnits: integer('compute_units').notNull().default(0),
+    /** What each space of it counts against its owner's storage quota, running or not. */
+    storageUnits: integer('storage_units').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('templates_name_lower_idx').on(sql`lower(${t.name})`)],
+  (t) => [
+    uniqueIndex('templates_name_lower_idx').on(sql`lower(${t.name})`),
+    check('templates_sizes_non_negative', sql`${t.computeUnits} >= 0 and ${t.storageUnits} >= 0`),
+  ],
 );
 
 /** Admin-managed template variables (.var.NAME). A protected value is stored encrypted and never sent back. */

@@ -17,6 +17,10 @@ export const users = pgTable(
     /** Failed logins since the last success: drives the login slow-down across replicas. */
     failedLogins: integer('failed_logins').notNull().default(0),
     lastFailedLoginAt: timestamp('last_failed_login_at', { withTimezone: true }),
+    /** Per-user quota overrides: each, when set, replaces what the user's groups allow (null: from the groups). */
+    maxSpacesOverride: integer('max_spaces_override'),
+    computeUnitsOverride: integer('compute_units_override'),
+    storageUnitsOverride: integer('storage_units_override'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -50,6 +50,11 @@ export const FIELD_RULES: Record<string, Row> = {
   'Query.template':                                                 [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
   // Inactive templates are for template managers only, as in `templates`.
   'Query.template (inactive)':                                      [UNAUTH,            NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        NOT_FOUND, OK],
+  // Open only to a group the owner is in: everyone else but template managers hears NOT_FOUND.
+  'Query.template (open only to the owner\'s group)':               [UNAUTH,            NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK,        OK],
+  // Readable by the admins whose forms pick groups (users, templates) and by MANAGE_GROUPS.
+  'Query.groups':                                                   [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    OK,        FORBID,    OK],
+  'Query.group':                                                    [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    OK,        FORBID,    OK],
   'Query.variables':                                                [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.setup':                                                 ['ALREADY_SET_UP',  'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP', 'ALREADY_SET_UP'],
@@ -67,6 +72,8 @@ export const FIELD_RULES: Record<string, Row> = {
   // Nobody acts on a user holding a permission they lack.
   'Mutation.updateUser (target holds a permission the actor lacks)':
                                                                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  // Membership and per-user limits need MANAGE_GROUPS, which only the admin column holds.
+  'Mutation.updateUser (groupIds)':                                 [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteUser (target holds a permission the actor lacks)':
                                                                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
@@ -84,6 +91,10 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.updateRole (adds a permission the actor lacks)':
                                                                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteRole':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    OK,        FORBID,    FORBID,    OK],
+
+  'Mutation.createGroup':                                           [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.updateGroup':                                           [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.deleteGroup':                                           [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.createTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   'Mutation.createTemplateFromStarter':                             [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],

@@ -59,6 +59,10 @@ const fx = {
   /** A user holding MANAGE_TEMPLATES, whom a user manager without it must not take over. */
   templatesHolderId: '',
   variableId: '',
+  /** A group whose only member is the owner. */
+  groupId: '',
+  /** A template open only to that group. */
+  groupTemplateId: '',
 };
 const portHost = () => `owner--proxied--8080.${DOMAIN}`;
 const bearer = (actor: Actor): Record<string, string> => (as[actor].token ? { authorization: `Bearer ${as[actor].token}` } : {});
@@ -217,6 +221,18 @@ const CALLS: Record<string, Call> = {
   'Query.template': gql(`query($id: ID!) { template(id: $id) { id } }`, ID(() => fx.plainTemplateId)),
   'Query.template (inactive)': gql(`query($id: ID!) { template(id: $id) { id } }`, ID(() => fx.inactiveTemplateId)),
   'Query.variables': gql(`{ variables { id } }`),
+  "Query.template (open only to the owner's group)": gql(`query($id: ID!) { template(id: $id) { id } }`, ID(() => fx.groupTemplateId)),
+  'Query.groups': gql(`{ groups { id } }`),
+  'Query.group': gql(`query($id: ID!) { group(id: $id) { id } }`, ID(() => fx.groupId)),
+  'Mutation.createGroup': gql(`mutation($n: String!) { createGroup(name: $n, maxSpaces: 3) { id } }`, (a) => ({ n: `made by ${a}` })),
+  'Mutation.updateGroup': gql(`mutation($id: ID!, $d: String!) { updateGroup(id: $id, description: $d, computeUnits: 8) { id } }`, (a) => ({ id: fx.groupId, d: `edited by ${a}` })),
+  'Mutation.deleteGroup': gql(`mutation($id: ID!) { deleteGroup(id: $id) }`, async (a) => ({
+    id: (await asAdmin<{ createGroup: { id: string } }>(`mutation($n: String!) { createGroup(name: $n) { id } }`, { n: `drop ${a}` })).createGroup.id,
+  })),
+  'Mutation.updateUser (groupIds)': gql(`mutation($id: ID!, $g: [ID!]) { updateUser(id: $id, input: { groupIds: $g }) { id } }`, () => ({
+    id: fx.plainUserId,
+    g: [fx.groupId],
+  })),
 
   'Mutation.setup': gql(`mutation($i: SetupInput!) { setup(input: $i) { id } }`, (a) => ({ i: { username: `setup-${lower(a)}`, email: `setup-${lower(a)}@example.com`, password: PASSWORD } })),
   // Each actor signs in a user of its own: eight at once into one account would meet the login throttle.
@@ -386,6 +402,9 @@ beforeAll(async () => {
   fx.variableId = (await asAdmin<{ createVariable: { id: string } }>(`mutation { createVariable(name: "SHARED", value: "x") { id } }`)).createVariable.id;
 
   fx.plainTemplateId = (await h.createTemplate({ name: 'plain' })).id;
+  fx.groupId = (await asAdmin<{ createGroup: { id: string } }>(`mutation { createGroup(name: "owners") { id } }`)).createGroup.id;
+  await asAdmin(`mutation($id: ID!, $g: [ID!]) { updateUser(id: $id, input: { groupIds: $g }) { id } }`, { id: as.owner.userId, g: [fx.groupId] });
+  fx.groupTemplateId = (await h.createTemplate({ name: 'owners only', groupIds: [fx.groupId] })).id;
   fx.inactiveTemplateId = (await h.createTemplate({ name: 'retired', active: false })).id;
   fx.manualTemplateId = (await h.createTemplate({ name: 'manual', platform: 'MANUAL', job: '' })).id;
   const proxiedTemplateId = (await h.createTemplate({ name: 'proxied', job: proxiedJob(), withCodeServer: true })).id;

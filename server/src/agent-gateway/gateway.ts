@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MAX_MESSAGE, SPACE_HEADER } from '../../../protocol/agent-wire.js';
 import type { ServiceReport } from '../../../protocol/service-report.js';
 import { hashToken } from '../auth/secrets.js';
+import { KnotError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { ServiceReports } from '../spaces/service-report.js';
 import { agentConnected, agentSilent } from '../spaces/lifecycle.js';
@@ -22,6 +23,13 @@ import {
   stillSilent,
 } from './store.js';
 import type { AgentConnections, AgentShell } from './types.js';
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(message: string): string {
+  let reason = message;
+  while (Buffer.byteLength(reason) > 123) reason = `${reason.slice(0, -2)}…`;
+  return reason;
+}
 
 /**
  * The server end of every agent on this replica. Agents authenticate with their space's token,
@@ -131,6 +139,12 @@ export class AgentGateway implements AgentConnections, ServiceReports {
         if (await agentConnected(this.services, space.id)) log.info({ spaceId: space.id }, 'manual space is running: its agent connected');
       }
     } catch (err) {
+      if (err instanceof KnotError && (err.extensions.code === 'QUOTA_EXCEEDED' || err.extensions.code === 'FORBIDDEN')) {
+        // Over quota, or the template is no longer open to the owner: the agent hears why and retries later.
+        log.info({ spaceId: space.id, reason: err.message }, 'refused an agent: its manual space may not run');
+        this.drop(connection, CloseCode.refused, closeReason(err.message));
+        return;
+      }
       log.error({ err, spaceId: space.id }, 'could not mark a manual space running');
     }
   }

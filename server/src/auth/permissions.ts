@@ -5,6 +5,8 @@ export const PERMISSIONS = [
   'MANAGE_VARIABLES',
   'MANAGE_ROLES',
   'VIEW_AUDIT_LOG',
+  /** Groups, their members, their quotas, and per-user quota overrides. */
+  'MANAGE_GROUPS',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -4,7 +4,9 @@ import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { authChanged, endCredentials, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
 import { ADMIN_ROLE_ID, lacking } from './permissions.js';
-import { nameTakenOnRace } from './unique.js';
+import { isForeignKeyViolation, nameTakenOnRace } from './unique.js';
+import { checkLimit } from '../groups/limits.js';
+import { checkGroupIds, setUserGroups } from '../groups/store.js';
 import { generateServicePassword, hashPassword } from './secrets.js';
 import { checkEmail, checkPassword, checkShell, checkTimezone, isUuid } from './validation.js';
 import { loadPermissions, type UserRow, type Viewer } from './viewer.js';
@@ -48,6 +50,10 @@ export interface UpdateUserInput {
   roleIds?: string[] | null;
   /** Admins can reset a user's service password to a new random one, never read or set it. */
   resetServicePassword?: boolean | null;
+  /** Replaces the user's groups (the caller checked MANAGE_GROUPS). */
+  groupIds?: string[] | null;
+  /** Replaces the per-user limits; null clears them; absent leaves them (the caller checked MANAGE_GROUPS). */
+  quotaOverride?: { maxSpaces?: number | null; computeUnits?: number | null; storageUnits?: number | null } | null;
 }
 
 export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, input: UpdateUserInput): Promise<UserRow> {
@@ -58,6 +64,11 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
   if (id === viewer.user.id && input.roleIds && !input.roleIds.includes(ADMIN_ROLE_ID) && viewer.isAdmin) {
     throw new KnotError('FORBIDDEN', 'You cannot remove the Admin role from yourself.');
   }
+  const touchesQuota = input.groupIds != null || input.quotaOverride !== undefined;
+  if (id === viewer.user.id && touchesQuota && !viewer.isAdmin) {
+    // Otherwise managing groups would be a way to raise one's own quota or reach more templates.
+    throw new KnotError('FORBIDDEN', 'Only an admin can change their own groups or quotas.');
+  }
   const changes: Partial<typeof users.$inferInsert> = {};
   if (input.email != null) changes.email = checkEmail(input.email);
   if (input.active != null) changes.active = input.active;
@@ -65,8 +76,15 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
   if (input.preferredShell != null) changes.preferredShell = checkShell(input.preferredShell);
   if (input.timezone != null) changes.timezone = checkTimezone(input.timezone);
   if (input.resetServicePassword) changes.servicePassword = generateServicePassword();
+  if (input.quotaOverride !== undefined) {
+    const o = input.quotaOverride ?? {};
+    changes.maxSpacesOverride = checkLimit('quotaOverride.maxSpaces', o.maxSpaces, 'maximum number of spaces');
+    changes.computeUnitsOverride = checkLimit('quotaOverride.computeUnits', o.computeUnits, 'compute units');
+    changes.storageUnitsOverride = checkLimit('quotaOverride.storageUnits', o.storageUnits, 'storage units');
+  }
   await checkWithinReach(deps, viewer, id, 'change');
   const roleIds = input.roleIds ? await checkRoleIds(deps, viewer, input.roleIds) : null;
+  const groupIds = input.groupIds ? await checkGroupIds(deps.db, input.groupIds) : null;
 
   const user = await deps.db
     .transaction(async (tx) => {
@@ -89,11 +107,21 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
         await tx.delete(userRoles).where(eq(userRoles.userId, id));
         if (roleIds.length) await tx.insert(userRoles).values(roleIds.map((roleId) => ({ userId: id, roleId })));
       }
-      const changed = [...Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k)), ...(roleIds ? ['roles'] : [])];
-      await recordAudit(tx, viewer, { action: 'updateUser', objectType: 'user', objectId: id, details: { changed } });
+      if (groupIds) await setUserGroups(tx, id, groupIds);
+      const changed = [
+        ...Object.keys(changes).map((k) => (k === 'passwordHash' ? 'password' : k)),
+        ...(roleIds ? ['roles'] : []),
+        ...(groupIds ? ['groups'] : []),
+      ];
+      await recordAudit(tx, viewer, { action: 'updateUser', objectType: 'user', objectId: id, details: { changed, ...(groupIds ? { groupIds } : {}) } });
       return row;
     })
-    .catch(nameTakenOnRace('email', `The email ${changes.email} is already used by another user.`));
+    .catch(nameTakenOnRace('email', `The email ${changes.email} is already used by another user.`))
+    .catch((err) => {
+      // A group deleted between the check and the write.
+      if (isForeignKeyViolation(err)) throw new KnotError('NOT_FOUND', 'One of the groups was not found.', { field: 'groupIds' });
+      throw err;
+    });
   await authChanged(deps, { userId: id });
   return user;
 }

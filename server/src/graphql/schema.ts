@@ -6,6 +6,7 @@ import './accounts.js';
 import './audit.js';
 import './templates.js';
 import './starters.js';
+import './groups.js';
 import './spaces.js';
 import './agents.js';
 import './terminals.js';

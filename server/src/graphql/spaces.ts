@@ -5,6 +5,7 @@ import { spaces, templates, users } from '../../../schema/db/index.js';
 import type { EventMap } from '../pubsub.js';
 import { canManage, getSpaceFor } from '../spaces/access.js';
 import { deleteSpace, restartSpace, startSpace, stopSpace } from '../spaces/lifecycle.js';
+import { usageOf, type Usage } from '../spaces/quotas.js';
 import { createSpace, updateSpace } from '../spaces/service.js';
 import { liveReport, portUrl, spaceServiceUrl } from '../spaces/service-report.js';
 import type { SpaceRow } from '../spaces/store.js';
@@ -13,6 +14,7 @@ import type { UserRow } from '../auth/viewer.js';
 import { forbidden } from '../errors.js';
 import { builder } from './builder.js';
 import { requireViewer, type Context } from './context.js';
+import { UsageRef } from './groups.js';
 import { TemplateRef } from './templates.js';
 import { ShellEnum, UserRef } from './users.js';
 
@@ -141,6 +143,8 @@ interface SpaceChange {
   kind: string;
   spaceId: string;
   space: SpaceParent | null;
+  /** The event this change reports, for reading the owner's usage once per event. */
+  event: EventMap['space'];
 }
 
 const SpaceChangeRef = builder.objectRef<SpaceChange>('SpaceChange').implement({
@@ -148,8 +152,24 @@ const SpaceChangeRef = builder.objectRef<SpaceChange>('SpaceChange').implement({
     kind: t.field({ type: SpaceChangeKindEnum, resolve: (c) => c.kind as 'STATUS' }),
     spaceId: t.exposeID('spaceId'),
     space: t.field({ type: SpaceRef, nullable: true, description: 'The space as it is now; null once deleted.', resolve: (c) => c.space }),
+    usage: t.field({
+      type: UsageRef,
+      description:
+        "The owner's usage and limits right after this change (read when the event is delivered), so a quota meter follows every create, start, stop and delete live.",
+      resolve: (c, _args, ctx) => {
+        let usage = usageForEvent.get(c.event);
+        if (!usage) {
+          usage = usageOf(ctx.services.db, c.event.ownerId);
+          usageForEvent.set(c.event, usage);
+        }
+        return usage;
+      },
+    }),
   }),
 });
+
+/** One usage read per event, however many subscribers select it. */
+const usageForEvent = new WeakMap<object, Promise<Usage>>();
 
 /**
  * One event reaches every subscriber as the same object, so the fresh row (with its template and
@@ -180,7 +200,7 @@ function prefetch(event: EventMap['space'], ctx: Context): void {
 
 function changeFromEvent(event: EventMap['space'], ctx: Context): Promise<SpaceChange> {
   prefetch(event, ctx);
-  return loadedForEvent.get(event)!.then((space) => ({ kind: event.kind as SpaceChange['kind'], spaceId: event.spaceId, space }));
+  return loadedForEvent.get(event)!.then((space) => ({ kind: event.kind as SpaceChange['kind'], spaceId: event.spaceId, space, event }));
 }
 
 async function loadSpaceWithParents(ctx: Context, ids: string[] | { ownerId: string }): Promise<SpaceParent[]> {

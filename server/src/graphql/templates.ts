@@ -4,6 +4,7 @@ import { can } from '../auth/viewer.js';
 import { createTemplate, deleteTemplate, getTemplate, updateTemplate, type TemplateRow } from '../templates/store.js';
 import { createVariable, deleteVariable, updateVariable, type VariableRow } from '../templates/variables.js';
 import { notFound } from '../errors.js';
+import { templateOpenTo, templatesClosedTo } from '../spaces/quotas.js';
 import { builder } from './builder.js';
 import { requirePermission, requireViewer } from './context.js';
 
@@ -40,6 +41,9 @@ const TemplateInput = builder.inputType('TemplateInput', {
     withVSCodeTunnel: t.boolean(),
     withSSH: t.boolean(),
     active: t.boolean(),
+    groupIds: t.idList({ description: 'Replaces the groups whose members may use it; [] opens it to everyone. Unknown ids: NOT_FOUND.' }),
+    computeUnits: t.int({ description: 'What a running space of it counts against the compute quota (0 to 1,000,000; default 0).' }),
+    storageUnits: t.int({ description: 'What each space of it counts against the storage quota (0 to 1,000,000; default 0).' }),
   }),
 });
 
@@ -56,21 +60,24 @@ const VariableRef = builder.objectRef<VariableRow>('Variable').implement({
 builder.queryFields((t) => ({
   templates: t.field({
     type: [TemplateRef],
-    description: 'Active templates for everyone; template managers also see inactive ones.',
+    description: 'Template managers see every template; everyone else the active ones open to them (no groups, or one of theirs).',
     resolve: async (_root, _args, ctx) => {
       const viewer = requireViewer(ctx);
       const rows = await ctx.services.db.select().from(templates).orderBy(asc(templates.name));
-      return can(viewer, 'MANAGE_TEMPLATES') ? rows : rows.filter((r) => r.active);
+      if (can(viewer, 'MANAGE_TEMPLATES')) return rows;
+      const closed = await templatesClosedTo(ctx.services.db, viewer.user.id);
+      return rows.filter((r) => r.active && !closed.has(r.id));
     },
   }),
   template: t.field({
     type: TemplateRef,
     args: { id: t.arg.id({ required: true }) },
-    description: 'An active template, or any with MANAGE_TEMPLATES; an inactive one is NOT_FOUND to everyone else, as in `templates`.',
+    description: 'Any template with MANAGE_TEMPLATES; for everyone else one that is in their `templates` (NOT_FOUND otherwise).',
     resolve: async (_root, { id }, ctx) => {
       const viewer = requireViewer(ctx);
       const row = await getTemplate(ctx.services.db, String(id));
-      if (!row.active && !can(viewer, 'MANAGE_TEMPLATES')) throw notFound('That template');
+      if (can(viewer, 'MANAGE_TEMPLATES')) return row;
+      if (!row.active || !(await templateOpenTo(ctx.services.db, row.id, viewer.user.id))) throw notFound('That template');
       return row;
     },
   }),
@@ -86,17 +93,19 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createTemplate: t.field({
     type: TemplateRef,
-    description: 'Refused with BAD_USER_INPUT (extensions.line, extensions.problems) when the YAML or a variable is wrong.',
+    description:
+      'Refused with BAD_USER_INPUT (extensions.line, extensions.problems) when the YAML or a variable is wrong. A size larger than its groups allow is saved, with the reason in `warnings`.',
     args: { input: t.arg({ type: TemplateInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      createTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'create templates'), input),
+      createTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'create templates'), { ...input, groupIds: input.groupIds?.map(String) }),
   }),
   updateTemplate: t.field({
     type: TemplateRef,
-    description: 'Running spaces of the template show updateAvailable at once when the job, volumes or services change.',
+    description:
+      'Running spaces of the template show updateAvailable at once when the job, volumes or services change. A size larger than its groups allow is saved, with the reason in `warnings`; removing groups stops nothing that runs.',
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: TemplateInput, required: true }) },
     resolve: (_root, { id, input }, ctx) =>
-      updateTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'edit templates'), String(id), input),
+      updateTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'edit templates'), String(id), { ...input, groupIds: input.groupIds?.map(String) }),
   }),
   deleteTemplate: t.boolean({
     description: 'Refused with TEMPLATE_IN_USE while any space uses the template.',

@@ -6,6 +6,7 @@ import type { UserRow } from '../auth/viewer.js';
 import { builder } from './builder.js';
 import { requirePermission, requireViewer } from './context.js';
 import { RoleRef } from './roles.js';
+import { QuotaLimitsInput } from './quota-inputs.js';
 
 export const UserRef = builder.objectRef<UserRow>('User');
 
@@ -70,6 +71,13 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
     timezone: t.string(),
     roleIds: t.idList({ description: 'Replaces the user\'s roles.' }),
     resetServicePassword: t.boolean(),
+    groupIds: t.idList({
+      description: "Replaces the user's groups (needs MANAGE_GROUPS; only an Admin changes their own). Leaving a group stops nothing that runs; the next start is checked.",
+    }),
+    quotaOverride: t.field({
+      type: QuotaLimitsInput,
+      description: 'Replaces the per-user limits (needs MANAGE_GROUPS; only an Admin changes their own); null clears them all.',
+    }),
   }),
 });
 
@@ -94,8 +102,15 @@ builder.mutationFields((t) => ({
   updateUser: t.field({
     type: UserRef,
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) =>
-      updateUser(ctx.services, requirePermission(ctx, 'MANAGE_USERS', 'edit users'), String(id), input),
+    description: 'Account fields need MANAGE_USERS; groupIds and quotaOverride need MANAGE_GROUPS.',
+    resolve: (_root, { id, input }, ctx) => {
+      const { groupIds, quotaOverride, ...account } = input;
+      const touchesGroups = groupIds != null || quotaOverride !== undefined;
+      let viewer = requireViewer(ctx);
+      if (!touchesGroups || Object.values(account).some((v) => v != null)) viewer = requirePermission(ctx, 'MANAGE_USERS', 'edit users');
+      if (touchesGroups) viewer = requirePermission(ctx, 'MANAGE_GROUPS', "change users' groups and quotas");
+      return updateUser(ctx.services, viewer, String(id), { ...account, groupIds: groupIds?.map(String), quotaOverride });
+    },
   }),
   revokeUserSessions: t.boolean({
     description:

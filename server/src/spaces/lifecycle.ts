@@ -11,6 +11,7 @@ import { canManage } from './access.js';
 import { containerName, type SpaceDeps } from './deps.js';
 import type { SpaceJobs } from './jobs.js';
 import { launchSpace, type StartInputs } from './start-job.js';
+import { checkComputeQuota, lockOwner, requireTemplateOpen } from './quotas.js';
 import { findSpace, publishSpace, type SpaceChanges, type SpaceRow } from './store.js';
 import { removeOwnVolumes } from './volumes.js';
 
@@ -38,6 +39,7 @@ export const AGENT_GATEWAY = systemActor('agent-gateway');
 export const GARBAGE_COLLECTOR = systemActor('garbage-collector');
 
 const isSystem = (actor: Actor): actor is SystemActor => 'system' in actor;
+const actorId = (actor: Actor) => (isSystem(actor) ? null : actor.user.id);
 const auditActor = (actor: Actor) => (isSystem(actor) ? { id: null, name: actor.system } : actor);
 /** The server may act on any space; a person only on spaces they manage. */
 const mayManage = (actor: Actor, ownerId: string) => isSystem(actor) || canManage(actor, ownerId);
@@ -97,6 +99,11 @@ interface TransitionOptions {
   after?: Promise<unknown>;
   /** Engine work that must follow the write and precede the event (a won write only). */
   beforeEvent?: () => Promise<unknown>;
+  /**
+   * The space's owner, when the move must fit their compute quota (quotas.ts): the write and the
+   * check then commit together under the owner's lock, so racing starts cannot both fit.
+   */
+  computeQuotaOf?: string;
 }
 
 /**
@@ -106,11 +113,24 @@ interface TransitionOptions {
  */
 export async function transition(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, id: string, edge: TransitionName, options: TransitionOptions = {}): Promise<Moved | null> {
   const { from, to } = TRANSITIONS[edge];
-  const [row] = await deps.db
-    .update(spaces)
-    .set({ ...options.set, status: to, updatedAt: new Date() })
-    .where(and(eq(spaces.id, id), inArray(spaces.status, [...from]), options.where))
-    .returning();
+  const write = async (db: Db) => {
+    const [moved] = await db
+      .update(spaces)
+      .set({ ...options.set, status: to, updatedAt: new Date() })
+      .where(and(eq(spaces.id, id), inArray(spaces.status, [...from]), options.where))
+      .returning();
+    return moved;
+  };
+  const ownerId = options.computeQuotaOf;
+  const row = ownerId
+    ? await deps.db.transaction(async (tx) => {
+        // The owner's lock before the space's row, the order createSpace and updateSpace take them in.
+        await lockOwner(tx, ownerId);
+        const moved = await write(tx);
+        if (moved) await checkComputeQuota(tx, ownerId, id);
+        return moved;
+      })
+    : await write(deps.db);
   if (!row) return null;
   const { audit, after, beforeEvent } = options;
   const announced = Promise.all([
@@ -203,7 +223,12 @@ export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor,
     deps,
     Promise.all([loadDockerSpace(deps, actor, id, 'start'), readVariables(deps)]),
   );
-  const moved = await transition(deps, id, 'start', { set: { error: null, pullProgress: null }, audit: { actor, action: 'startSpace' } });
+  await requireTemplateOpen(deps.db, template, owner, actorId(actor));
+  const moved = await transition(deps, id, 'start', {
+    set: { error: null, pullProgress: null },
+    audit: { actor, action: 'startSpace' },
+    computeQuotaOf: owner.id,
+  });
   if (!moved) throw await refusal(deps, id, 'start');
   jobs.run((d) => runStart(d, moved.row, moved.announced, { template, owner, varValues: vars.values, secrets: vars.secrets }));
   await moved.announced;
@@ -222,8 +247,11 @@ export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, 
 
 /** Stop then start as one server-side job, so a client that goes away halfway does not leave it stopped. */
 export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, id: string): Promise<SpaceRow> {
-  await whileCheckingRuntime(deps, loadDockerSpace(deps, actor, id, 'restart'));
-  const moved = await transition(deps, id, 'stop', { audit: { actor, action: 'restartSpace' } });
+  const { template, owner } = await whileCheckingRuntime(deps, loadDockerSpace(deps, actor, id, 'restart'));
+  await requireTemplateOpen(deps.db, template, owner, actorId(actor));
+  // Checked here, so an over-quota restart is refused before anything stops (and again when it
+  // starts: another start may take the units while this one stops).
+  const moved = await transition(deps, id, 'stop', { audit: { actor, action: 'restartSpace' }, computeQuotaOf: owner.id });
   if (!moved) throw await refusal(deps, id, 'restart');
   jobs.run(async (d) => {
     const starting = await runStop(d, moved.row, 'restarting', moved.announced);
@@ -327,10 +355,16 @@ export async function runStop(
     });
     return null;
   }
-  return move(deps, space.id, then, {
-    set: { containerId: null, agentTokenHash: null, startedTemplateHash: null, error: null },
-    after: announced,
-  });
+  const cleared = { containerId: null, agentTokenHash: null, startedTemplateHash: null, error: null };
+  if (then === 'stopped') return move(deps, space.id, 'stopped', { set: cleared, after: announced });
+  try {
+    return await move(deps, space.id, 'restarting', { set: cleared, after: announced, computeQuotaOf: space.ownerId });
+  } catch (err) {
+    if (!(err instanceof KnotError) || err.extensions.code !== 'QUOTA_EXCEEDED') throw err;
+    // Another start took the units while this one stopped: it stays stopped, and says why.
+    await move(deps, space.id, 'stopped', { set: { ...cleared, error: `The space stopped but could not start again: ${err.message}` }, after: announced });
+    return null;
+  }
 }
 
 /**
@@ -412,11 +446,23 @@ async function lastWords(deps: SpaceDeps, spaceId: string): Promise<string> {
   return last ? ` Its last output: ${last.slice(0, 300)}` : '';
 }
 
-/** A manual space runs while its agent is connected. */
+/**
+ * A manual space runs while its agent is connected, if its template is open to the owner and it
+ * fits their compute quota; otherwise FORBIDDEN or QUOTA_EXCEEDED (the gateway refuses the agent).
+ */
 export async function agentConnected(deps: SpaceDeps, spaceId: string): Promise<SpaceRow | null> {
+  const [row] = await deps.db
+    .select({ template: templates, owner: users })
+    .from(spaces)
+    .innerJoin(templates, eq(templates.id, spaces.templateId))
+    .innerJoin(users, eq(users.id, spaces.ownerId))
+    .where(eq(spaces.id, spaceId));
+  if (!row) return null;
+  await requireTemplateOpen(deps.db, row.template, row.owner, null);
   return move(deps, spaceId, 'agentConnected', {
     set: { error: null },
     audit: { actor: AGENT_GATEWAY, action: 'startSpace', details: { reason: 'its agent connected' } },
+    computeQuotaOf: row.owner.id,
   });
 }
 

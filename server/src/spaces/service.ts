@@ -10,6 +10,7 @@ import { getSpaceFor } from './access.js';
 import type { SpaceDeps } from './deps.js';
 import { insertSpace } from './lifecycle.js';
 import { checkSpaceNames, findNameClash, nameTaken } from './names.js';
+import { checkCreateQuota, lockOwner, requireTemplateOpen } from './quotas.js';
 import { publishSpace, type SpaceRow } from './store.js';
 
 /**
@@ -20,10 +21,9 @@ import { publishSpace, type SpaceRow } from './store.js';
  * Additional names have no unique index (they live in an array), so the check-then-write of two
  * racing creates or renames for one owner is serialised on the owner's row instead.
  */
-async function lockOwnerNames(tx: Pick<SpaceDeps['db'], 'select'>, ownerId: string) {
-  const [owner] = await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
-  // Deleted since it was read (deleteUser locks the same row, so it cannot happen after this).
-  if (!owner) throw notFound('That user');
+async function lockOwnerNames(tx: SpaceDeps['db'], ownerId: string) {
+  // Deleted since it was read: NOT_FOUND (deleteUser locks the same row, so it cannot happen after this).
+  await lockOwner(tx, ownerId);
 }
 
 export interface CreateSpaceInput {
@@ -45,12 +45,15 @@ export async function createSpace(deps: SpaceDeps, viewer: Viewer, input: Create
     throw new KnotError('NOT_FOUND', 'That template was not found.', { field: 'templateId' });
   });
   if (!template.active) throw new KnotError('BAD_USER_INPUT', `The template "${template.name}" is not active.`, { field: 'templateId' });
+  await requireTemplateOpen(deps.db, template, owner, viewer.user.id);
 
   const space = await deps.db.transaction(async (tx) => {
     await lockOwnerNames(tx, ownerId);
     const taken = await tx.select({ name: spaces.name, altNames: spaces.altNames }).from(spaces).where(eq(spaces.ownerId, ownerId));
     const clash = findNameClash([names.name, ...names.altNames], taken);
     if (clash) throw nameTaken(clash);
+    // Under the owner's lock (above), so racing creates are counted one after the other.
+    await checkCreateQuota(tx, ownerId, template);
     const row = await insertSpace(tx, { ...names, shell, ownerId, templateId: template.id });
     await recordAudit(tx, viewer, {
       action: 'createSpace',

@@ -1,11 +1,13 @@
 import { and, count, eq, sql } from 'drizzle-orm';
 import { spaces, templates, variables } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
-import { nameTakenOnRace } from '../auth/unique.js';
+import { isForeignKeyViolation, nameTakenOnRace } from '../auth/unique.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { CryptoBox } from '../crypto-box.js';
 import type { Db } from '../db.js';
 import { KnotError, badInput, notFound } from '../errors.js';
+import { checkSize } from '../groups/limits.js';
+import { checkGroupIds, setTemplateGroups } from '../groups/store.js';
 import type { PubSub } from '../pubsub.js';
 import { formatIssue } from './errors.js';
 import { templateHash } from './hash.js';
@@ -32,6 +34,15 @@ export interface TemplateInput {
   withVSCodeTunnel?: boolean | null;
   withSSH?: boolean | null;
   active?: boolean | null;
+  /** What a running space of it counts against the compute quota; 0 when not given. */
+  computeUnits?: number | null;
+  /** What each space of it counts against the storage quota; 0 when not given. */
+  storageUnits?: number | null;
+}
+
+/** The saved fields plus the groups it is open to (replaced when given; none: open to everyone). */
+export interface TemplateSaveInput extends TemplateInput {
+  groupIds?: readonly string[] | null;
 }
 
 const MAX_NAME = 64;
@@ -77,6 +88,8 @@ async function prepare(deps: TemplateDeps, viewer: Viewer, input: Required<{ [K 
   checkText('description', input.description, MAX_DESCRIPTION, 'description');
   checkText('job', input.job, MAX_YAML, 'job');
   checkText('volumes', input.volumes, MAX_YAML, 'volume definitions');
+  checkSize('computeUnits', input.computeUnits, 'compute units');
+  checkSize('storageUnits', input.storageUnits, 'storage units');
   if (input.platform === 'DOCKER') checkRootKeys(viewer, input.job);
   const { values: knownVars, secrets } = await readVariables(deps);
   const result = validateTemplate({ job: input.job, volumes: input.volumes, platform: input.platform, knownVars });
@@ -101,7 +114,8 @@ async function checkNameFree(db: Db, name: string, exceptId?: string) {
   if (clash) throw new KnotError('NAME_TAKEN', `A template named "${name}" already exists.`, { field: 'name' });
 }
 
-export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: TemplateInput): Promise<TemplateRow> {
+export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: TemplateSaveInput): Promise<TemplateRow> {
+  const groupIds = await checkGroupIds(deps.db, input.groupIds ?? []);
   const values = await prepare(deps, viewer, {
     name: input.name ?? '',
     description: input.description ?? '',
@@ -113,19 +127,24 @@ export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: 
     withVSCodeTunnel: input.withVSCodeTunnel ?? false,
     withSSH: input.withSSH ?? false,
     active: input.active ?? true,
+    computeUnits: input.computeUnits ?? 0,
+    storageUnits: input.storageUnits ?? 0,
   });
   await checkNameFree(deps.db, values.name);
   return deps.db
     .transaction(async (tx) => {
       const [row] = await tx.insert(templates).values(values).returning();
-      await recordAudit(tx, viewer, { action: 'createTemplate', objectType: 'template', objectId: row!.id, details: { name: row!.name } });
+      await setTemplateGroups(tx, row!.id, groupIds);
+      await recordAudit(tx, viewer, { action: 'createTemplate', objectType: 'template', objectId: row!.id, details: { name: row!.name, groupIds } });
       return row!;
     })
-    .catch(nameTakenOnRace('name', `A template named "${values.name}" already exists.`));
+    .catch(nameTakenOnRace('name', `A template named "${values.name}" already exists.`))
+    .catch(groupGoneOnRace);
 }
 
-export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: string, input: TemplateInput): Promise<TemplateRow> {
+export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: string, input: TemplateSaveInput): Promise<TemplateRow> {
   const current = await getTemplate(deps.db, id);
+  const groupIds = input.groupIds ? await checkGroupIds(deps.db, input.groupIds) : null;
   const merged = Object.fromEntries(
     Object.entries(current).map(([k, v]) => [k, (input as Record<string, unknown>)[k] ?? v]),
   ) as TemplateRow;
@@ -141,14 +160,18 @@ export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: str
       .set({ ...values, id: undefined, createdAt: undefined, updatedAt: new Date() })
       .where(eq(templates.id, id))
       .returning();
+    if (!updated) throw notFound('That template');
+    if (groupIds) await setTemplateGroups(tx, id, groupIds);
     await recordAudit(tx, viewer, {
       action: 'updateTemplate',
       objectType: 'template',
       objectId: id,
-      details: { name: values.name, hashChanged: values.hash !== current.hash },
+      details: { name: values.name, hashChanged: values.hash !== current.hash, ...(groupIds ? { groupIds } : {}) },
     });
-    return updated!;
-  }).catch(nameTakenOnRace('name', `A template named "${values.name}" already exists.`));
+    return updated;
+  })
+    .catch(nameTakenOnRace('name', `A template named "${values.name}" already exists.`))
+    .catch(groupGoneOnRace);
   await deps.pubsub.publish('template', { templateId: id });
   if (values.hash !== current.hash) await announceUpdateAvailable(deps, id);
   return row;
@@ -180,6 +203,12 @@ export async function deleteTemplate(deps: TemplateDeps, viewer: Viewer, id: str
     await recordAudit(tx, viewer, { action: 'deleteTemplate', objectType: 'template', objectId: id, details: { name: current.name } });
   });
   await deps.pubsub.publish('template', { templateId: id });
+}
+
+/** A group named in groupIds was deleted between the check and the write. */
+function groupGoneOnRace(err: unknown): never {
+  if (isForeignKeyViolation(err)) throw new KnotError('NOT_FOUND', 'One of the groups was not found.', { field: 'groupIds' });
+  throw err;
 }
 
 export async function getTemplate(db: Db, id: string): Promise<TemplateRow> {

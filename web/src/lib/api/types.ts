@@ -26,6 +26,7 @@ const permissionOrder = {
   MANAGE_ROLES: 3,
   MANAGE_VARIABLES: 4,
   VIEW_AUDIT_LOG: 5,
+  MANAGE_GROUPS: 6,
 } as const satisfies Record<Permission, number>;
 export const PERMISSIONS = Object.keys(permissionOrder) as Permission[];
 

@@ -44,4 +44,5 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   MANAGE_ROLES: 'Manage roles',
   MANAGE_VARIABLES: 'Manage variables',
   VIEW_AUDIT_LOG: 'View the audit log',
+  MANAGE_GROUPS: 'Manage groups and quotas',
 };
