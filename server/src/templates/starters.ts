@@ -17,7 +17,8 @@ export interface Starter {
   gives: string[];
   /** The image it runs; null for a manual space (the user's own machine). */
   image: string | null;
-  template: Required<{ [K in keyof TemplateInput]: NonNullable<TemplateInput[K]> }>;
+  /** Every field but the sizes, which start at 0 (the admin sets them, as quotas are theirs). */
+  template: Required<{ [K in Exclude<keyof TemplateInput, 'computeUnits' | 'storageUnits'>]: NonNullable<TemplateInput[K]> }>;
 }
 
 /** The images the starters run unless KNOT_STARTER_IMAGES names others. */
