@@ -16,20 +16,26 @@ const SpaceFields = graphql(`
 const RoleFields = graphql(`fragment RoleFields on Role { id name builtIn permissions }`);
 
 const UserFields = graphql(
-  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey roles { ...RoleFields } }`,
+  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey groupIds roles { ...RoleFields } }`,
   [RoleFields],
 );
 
 const TemplateFields = graphql(`
-  fragment TemplateFields on Template { id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active }
+  fragment TemplateFields on Template {
+    id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active groupIds computeUnits storageUnits warnings
+  }
 `);
+
+const GroupFields = graphql(`fragment GroupFields on Group { id name description maxSpaces computeUnits storageUnits }`);
+
+const UsageFields = graphql(`fragment UsageFields on Usage { spaces maxSpaces computeUnits maxComputeUnits storageUnits maxStorageUnits }`);
 
 const VariableFields = graphql(`fragment VariableFields on Variable { id name protected value }`);
 
 const ServerInfoFields = graphql(`fragment ServerInfoFields on ServerInfo { setupRequired url wildcardDomain }`);
 
 /** The shapes the UI's components take, named after the fragments that select them. */
-export { SpaceFields, RoleFields, UserFields, TemplateFields, VariableFields, ServerInfoFields };
+export { SpaceFields, RoleFields, UserFields, TemplateFields, VariableFields, ServerInfoFields, GroupFields, UsageFields };
 
 export const SESSION = graphql(`query Session { serverInfo { ...ServerInfoFields } me { ...UserFields servicePassword } }`, [ServerInfoFields, UserFields]);
 export const SETUP = graphql(`mutation Setup($input: SetupInput!) { setup(input: $input) { id } }`);
@@ -41,7 +47,12 @@ export const SPACES = graphql(`query Spaces($userId: ID) { spaces(userId: $userI
 export const SPACE = graphql(`query Space($id: ID!) { space(id: $id) { ...SpaceFields } }`, [SpaceFields]);
 // The change's fields are written out, not a fragment in a fragment: every spread counts as a level
 // against the server's query depth limit.
-export const SPACES_CHANGED = graphql(`subscription SpacesChanged($userId: ID) { spacesChanged(userId: $userId) { kind spaceId space { ...SpaceFields } } }`, [SpaceFields]);
+export const SPACES_CHANGED = graphql(
+  `subscription SpacesChanged($userId: ID) { spacesChanged(userId: $userId) { kind spaceId space { ...SpaceFields } usage { ...UsageFields } } }`,
+  [SpaceFields, UsageFields],
+);
+/** The viewer's own usage against their quotas (the Spaces page's meter, the Create Space form). */
+export const MY_USAGE = graphql(`query MyUsage { me { id usage { ...UsageFields } } }`, [UsageFields]);
 export const SPACE_CHANGED = graphql(`subscription SpaceChanged($id: ID!) { spaceChanged(id: $id) { kind spaceId space { ...SpaceFields } } }`, [SpaceFields]);
 export const CREATE_SPACE = graphql(`mutation CreateSpace($input: CreateSpaceInput!) { createSpace(input: $input) { id } }`);
 export const UPDATE_SPACE = graphql(`mutation UpdateSpace($id: ID!, $input: UpdateSpaceInput!) { updateSpace(id: $id, input: $input) { ...SpaceFields } }`, [SpaceFields]);
@@ -55,11 +66,13 @@ export const CREATE_AGENT_TOKEN = graphql(`mutation CreateAgentToken($spaceId: I
 
 export const TEMPLATES = graphql(`query Templates { templates { ...TemplateFields } }`, [TemplateFields]);
 export const TEMPLATE = graphql(`query Template($id: ID!) { template(id: $id) { ...TemplateFields } }`, [TemplateFields]);
-export const CREATE_TEMPLATE = graphql(`mutation CreateTemplate($input: TemplateInput!) { createTemplate(input: $input) { id } }`);
-export const UPDATE_TEMPLATE = graphql(`mutation UpdateTemplate($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id } }`);
+export const CREATE_TEMPLATE = graphql(`mutation CreateTemplate($input: TemplateInput!) { createTemplate(input: $input) { id warnings } }`);
+export const UPDATE_TEMPLATE = graphql(`mutation UpdateTemplate($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id warnings } }`);
 export const DELETE_TEMPLATE = graphql(`mutation DeleteTemplate($id: ID!) { deleteTemplate(id: $id) }`);
 
 export const USERS = graphql(`query Users { users { ...UserFields } }`, [UserFields]);
+/** For Create Space For: the owner's usage, read only by those who may read it. */
+export const USERS_WITH_USAGE = graphql(`query UsersWithUsage { users { ...UserFields usage { ...UsageFields } } }`, [UserFields, UsageFields]);
 export const CREATE_USER = graphql(`mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }`);
 export const REVOKE_USER_SESSIONS = graphql(`mutation RevokeUserSessions($id: ID!) { revokeUserSessions(id: $id) }`);
 export const UPDATE_USER = graphql(`mutation UpdateUser($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }`);
@@ -73,3 +86,17 @@ export const VARIABLES = graphql(`query Variables { variables { ...VariableField
 export const CREATE_VARIABLE = graphql(`mutation CreateVariable($name: String!, $value: String!, $protected: Boolean) { createVariable(name: $name, value: $value, protected: $protected) { id } }`);
 export const UPDATE_VARIABLE = graphql(`mutation UpdateVariable($id: ID!, $value: String, $protected: Boolean) { updateVariable(id: $id, value: $value, protected: $protected) { id } }`);
 export const DELETE_VARIABLE = graphql(`mutation DeleteVariable($id: ID!) { deleteVariable(id: $id) }`);
+
+export const GROUPS = graphql(`query Groups { groups { ...GroupFields } }`, [GroupFields]);
+export const GROUP = graphql(`query Group($id: ID!) { group(id: $id) { ...GroupFields users { id username } } }`, [GroupFields]);
+export const CREATE_GROUP = graphql(`
+  mutation CreateGroup($name: String!, $description: String, $maxSpaces: Int, $computeUnits: Int, $storageUnits: Int) {
+    createGroup(name: $name, description: $description, maxSpaces: $maxSpaces, computeUnits: $computeUnits, storageUnits: $storageUnits) { id }
+  }
+`);
+export const UPDATE_GROUP = graphql(`
+  mutation UpdateGroup($id: ID!, $name: String, $description: String, $maxSpaces: Int, $computeUnits: Int, $storageUnits: Int) {
+    updateGroup(id: $id, name: $name, description: $description, maxSpaces: $maxSpaces, computeUnits: $computeUnits, storageUnits: $storageUnits) { id }
+  }
+`);
+export const DELETE_GROUP = graphql(`mutation DeleteGroup($id: ID!) { deleteGroup(id: $id) }`);

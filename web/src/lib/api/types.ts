@@ -3,7 +3,7 @@
  * so they follow schema/schema.graphql and never drift from it.
  */
 import type { Permission, ResultOf, Shell } from '../../../../schema/client/graphql.js';
-import type { RoleFields, ServerInfoFields, SPACES_CHANGED, SpaceFields, TemplateFields, UserFields, VariableFields } from './documents.js';
+import type { GroupFields, RoleFields, ServerInfoFields, SPACES_CHANGED, SpaceFields, TemplateFields, UsageFields, UserFields, VariableFields } from './documents.js';
 
 export type { Permission, Platform, Shell, SpaceChangeKind, SpaceStatus } from '../../../../schema/client/graphql.js';
 
@@ -13,10 +13,13 @@ export type User = ResultOf<typeof UserFields> & { servicePassword?: string | nu
 export type Space = ResultOf<typeof SpaceFields>;
 export type SpaceServices = Space['services'];
 export type SpacePort = SpaceServices['ports'][number];
-export type SpaceChange = ResultOf<typeof SPACES_CHANGED>['spacesChanged'];
+/** A change as the list applies it (the owner's usage that comes with it is read apart). */
+export type SpaceChange = Omit<ResultOf<typeof SPACES_CHANGED>['spacesChanged'], 'usage'>;
 export type Template = ResultOf<typeof TemplateFields>;
 export type Variable = ResultOf<typeof VariableFields>;
 export type ServerInfo = ResultOf<typeof ServerInfoFields>;
+export type Group = ResultOf<typeof GroupFields>;
+export type Usage = ResultOf<typeof UsageFields>;
 
 /** Every permission, in the order the admin pages list them (`satisfies` fails when the schema adds one). */
 const permissionOrder = {

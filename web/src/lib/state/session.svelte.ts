@@ -37,7 +37,7 @@ class Session {
 
   /** True when any admin page is open to this user. */
   get isAdmin(): boolean {
-    return this.can('MANAGE_USERS') || this.can('MANAGE_ROLES') || this.can('MANAGE_VARIABLES');
+    return this.can('MANAGE_USERS') || this.can('MANAGE_ROLES') || this.can('MANAGE_VARIABLES') || this.can('MANAGE_GROUPS');
   }
 
   async load() {

@@ -1,7 +1,8 @@
 import { query, subscribe } from '../api/client.js';
 import { SPACES, SPACES_CHANGED } from '../api/documents.js';
 import { takeEarlySpaces } from '../api/early.js';
-import type { Space } from '../api/types.js';
+import type { Space, Usage } from '../api/types.js';
+import { myUsage } from '../services/groups.js';
 import type { SpaceAction } from './space-view.js';
 import { connection } from './connection.svelte.js';
 import { SpaceListModel } from './space-list-model.js';
@@ -17,6 +18,9 @@ export class SpaceList {
   #spaces = $state.raw<Space[]>([]);
   #loading = $state(true);
   #pending = $state<Record<string, SpaceAction>>({});
+  #usage = $state.raw<Usage | null>(null);
+  /** Bumped by every event, so a usage query answered after a newer event does not undo it. */
+  #usageVersion = 0;
   #model = new SpaceListModel();
   #disposers: (() => void)[] = [];
   #frame: number | null = null;
@@ -29,6 +33,13 @@ export class SpaceList {
   }
   get loading(): boolean {
     return this.#loading;
+  }
+  /**
+   * The listed user's usage against their quotas: every change carries its owner's, so it follows
+   * each create, start, stop and delete. Read at first only for one's own list (me.usage).
+   */
+  get usage(): Usage | null {
+    return this.#usage;
   }
 
   /** The action the user started on a space and the server has not answered yet. */
@@ -48,6 +59,8 @@ export class SpaceList {
         SPACES_CHANGED,
         variables,
         (data) => {
+          this.#usageVersion++;
+          this.#usage = data.spacesChanged.usage;
           if (this.#model.apply(data.spacesChanged)) this.#schedule();
         },
         (error) => toasts.error(`Live updates stopped: ${error.message}`),
@@ -63,7 +76,19 @@ export class SpaceList {
     if (this.#timer !== null) clearTimeout(this.#timer);
   }
 
+  async #syncUsage() {
+    if (this.userId) return;
+    const version = this.#usageVersion;
+    try {
+      const usage = await myUsage();
+      if (version === this.#usageVersion) this.#usage = usage;
+    } catch {
+      // The list's own query reports a failure; the meter just waits for the next change.
+    }
+  }
+
   async #sync() {
+    void this.#syncUsage();
     // The answer the page's <head> asked for (api/early.ts) was sent before the subscription
     // started, so it may lack a change the subscription also missed: it only serves the first
     // render, and a fresh query follows.

@@ -1,0 +1,28 @@
+import { mutate, query } from '../api/client.js';
+import { CREATE_GROUP, DELETE_GROUP, GROUP, GROUPS, MY_USAGE, UPDATE_GROUP, UPDATE_USER } from '../api/documents.js';
+import type { Usage } from '../api/types.js';
+
+/** A group's editable fields; a null limit is unlimited. */
+export interface GroupInput {
+  name: string;
+  description: string;
+  maxSpaces: number | null;
+  computeUnits: number | null;
+  storageUnits: number | null;
+}
+
+export const listGroups = async () => (await query(GROUPS)).groups;
+export const getGroup = async (id: string) => (await query(GROUP, { id })).group;
+export const myUsage = async (): Promise<Usage | null> => (await query(MY_USAGE)).me?.usage ?? null;
+
+/** Form actions throw ApiError so the form can show the message next to its field. */
+export const createGroup = async (input: GroupInput) => (await mutate(CREATE_GROUP, { ...input })).createGroup.id;
+export const updateGroup = (id: string, input: GroupInput) => mutate(UPDATE_GROUP, { id, ...input });
+/** Refused with GROUP_IN_USE while templates are open to the group. */
+export const deleteGroup = (id: string) => mutate(DELETE_GROUP, { id });
+
+/** Replaces a user's groups (membership lives on the user: updateUser's groupIds). */
+export const setUserGroups = (userId: string, groupIds: string[]) => mutate(UPDATE_USER, { id: userId, input: { groupIds } });
+
+/** A limit for people: "unlimited" for null. */
+export const limitText = (limit: number | null) => (limit === null ? 'unlimited' : String(limit));
