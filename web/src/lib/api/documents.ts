@@ -16,7 +16,7 @@ const SpaceFields = graphql(`
 const RoleFields = graphql(`fragment RoleFields on Role { id name builtIn permissions }`);
 
 const UserFields = graphql(
-  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey groupIds roles { ...RoleFields } }`,
+  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey groupIds quotaOverride { maxSpaces computeUnits storageUnits } roles { ...RoleFields } }`,
   [RoleFields],
 );
 

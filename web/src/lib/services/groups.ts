@@ -24,5 +24,22 @@ export const deleteGroup = (id: string) => mutate(DELETE_GROUP, { id });
 /** Replaces a user's groups (membership lives on the user: updateUser's groupIds). */
 export const setUserGroups = (userId: string, groupIds: string[]) => mutate(UPDATE_USER, { id: userId, input: { groupIds } });
 
+/** Limits set on one user that replace their groups' (each null: from the groups). */
+export interface QuotaOverride {
+  maxSpaces: number | null;
+  computeUnits: number | null;
+  storageUnits: number | null;
+}
+
+/** Groups and per-user limits in one save; no limit set clears the override. */
+export const setUserGroupsAndLimits = (userId: string, groupIds: string[], limits: QuotaOverride) => {
+  const none = limits.maxSpaces === null && limits.computeUnits === null && limits.storageUnits === null;
+  return mutate(UPDATE_USER, { id: userId, input: { groupIds, quotaOverride: none ? null : limits } });
+};
+
+/** A cleared number input binds null (sometimes undefined or NaN): all mean "no limit here". */
+export const limitValue = (value: number | null | undefined): number | null =>
+  value === undefined || value === null || Number.isNaN(value) ? null : value;
+
 /** A limit for people: "unlimited" for null. */
 export const limitText = (limit: number | null) => (limit === null ? 'unlimited' : String(limit));
