@@ -88,6 +88,7 @@ describe('keyboard, narrow windows, failures and pulls in the browser', () => {
         ['/admin/users', 'users-narrow'],
         ['/admin/roles', 'roles-narrow'],
         ['/admin/variables', 'variables-narrow'],
+        ['/admin/groups', 'groups-narrow'],
       ];
       for (const [path, name] of pages) {
         await open(narrow.page, path);
