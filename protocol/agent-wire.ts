@@ -1,3 +1,4 @@
+import { parseHealthReport, type HealthReport } from './health.js';
 import { parseReport, type ServiceReport } from './service-report.js';
 import { isId, isName, isObject, isPort, isSize } from './validate.js';
 
@@ -48,6 +49,8 @@ export type AgentMessage =
   | { t: 'hello'; version: number; agent: string; reportIntervalMs: number }
   | { t: 'report'; report: ServiceReport }
   | { t: 'hb' }
+  /** After each health check whose outcome differs from the last one sent (and again on every connect). */
+  | { t: 'health'; health: HealthReport }
   | { t: 'opened'; id: number }
   | { t: 'refused'; id: number; message: string }
   | { t: 'exit'; id: number; code: number }
@@ -109,6 +112,10 @@ export function parseAgentMessage(text: string): AgentMessage | null {
     }
     case 'hb':
       return { t: 'hb' };
+    case 'health': {
+      const health = parseHealthReport(m.health);
+      return health ? { t: 'health', health } : null;
+    }
     case 'opened':
       return isId(m.id) ? { t: 'opened', id: m.id } : null;
     case 'refused':

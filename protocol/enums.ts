@@ -12,7 +12,7 @@ export type SpaceStatus = (typeof SPACE_STATUSES)[number];
  * Why subscribers hear about a space (the UI may choose a toast by it). SNAPSHOT is only ever sent
  * by a subscription itself, as the first message or after a missed event, never published.
  */
-export const SPACE_CHANGE_KINDS = ['SNAPSHOT', 'CREATED', 'STATUS', 'PULL_PROGRESS', 'RENAMED', 'TEMPLATE_CHANGED', 'SERVICES', 'DELETED'] as const;
+export const SPACE_CHANGE_KINDS = ['SNAPSHOT', 'CREATED', 'STATUS', 'PULL_PROGRESS', 'RENAMED', 'TEMPLATE_CHANGED', 'SERVICES', 'HEALTH', 'DELETED'] as const;
 export type SpaceChangeKind = (typeof SPACE_CHANGE_KINDS)[number];
 /** The kinds a change of a space publishes. */
 export type PublishedSpaceChangeKind = Exclude<SpaceChangeKind, 'SNAPSHOT'>;
@@ -24,3 +24,7 @@ export type Shell = (typeof SHELLS)[number];
 /** How a port inside a space is reached. */
 export const PORT_PROTOCOLS = ['HTTP', 'HTTPS', 'TCP'] as const;
 export type PortProtocol = (typeof PORT_PROTOCOLS)[number];
+
+/** What a space's health check last said; UNKNOWN while nothing checks it or it is not running. */
+export const HEALTH_STATES = ['HEALTHY', 'UNHEALTHY', 'UNKNOWN'] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];

@@ -13,7 +13,9 @@ import {
   parseServerMessage,
   type AgentMessage,
 } from '../../protocol/agent-wire.js';
+import type { HealthReport } from '../../protocol/health.js';
 import type { ServiceReport } from '../../protocol/service-report.js';
+import { HealthMonitor } from './health.js';
 import type { PtyLauncher } from './pty.js';
 import { AgentStreams } from './streams.js';
 
@@ -39,6 +41,8 @@ export class AgentClient {
   private lastSent: string | null = null;
   private lastPong = 0;
   private probing = false;
+  private health: HealthMonitor | null = null;
+  private lastHealthSent: string | null = null;
 
   constructor(
     private config: AgentConfig,
@@ -47,11 +51,24 @@ export class AgentClient {
   ) {}
 
   start(): void {
+    if (this.config.healthcheck) {
+      this.health = new HealthMonitor(this.config.healthcheck, (report) => this.sendHealth(report));
+      this.health.start();
+    }
     this.connect();
+  }
+
+  /** Only what changed goes out; a fresh connection hears the latest outcome again. */
+  private sendHealth(report: HealthReport) {
+    const text = JSON.stringify(report);
+    if (text === this.lastHealthSent || this.ws?.readyState !== WebSocket.OPEN) return;
+    this.lastHealthSent = text;
+    this.send({ t: 'health', health: report });
   }
 
   stop(): void {
     this.stopped = true;
+    this.health?.stop();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.ws?.close(1001, 'agent stopping');
     this.teardown('the agent is stopping');
@@ -77,6 +94,8 @@ export class AgentClient {
       this.lastSent = null;
       this.lastPong = Date.now();
       this.send({ t: 'hello', version: PROTOCOL_VERSION, agent: AGENT_NAME, reportIntervalMs: this.config.reportIntervalMs });
+      this.lastHealthSent = null;
+      if (this.health?.latest) this.sendHealth(this.health.latest);
       void this.tick();
       this.timer = setInterval(() => void this.tick(), this.config.reportIntervalMs);
     });

@@ -1,4 +1,5 @@
 import type { PortProtocol } from '../../protocol/enums.js';
+import { HEALTHCHECK_ENV, parseHealthCheck, type HealthCheck } from '../../protocol/health.js';
 
 export interface PortSpec {
   port: number;
@@ -25,6 +26,8 @@ export interface AgentConfig {
   reportIntervalMs: number;
   /** Forces how shells get their pty; unset, the agent picks the first that exists. */
   ptyMethod: PtyMethod | null;
+  /** The template's health check (KNOT_HEALTHCHECK, set by the server); null when it declares none. */
+  healthcheck: HealthCheck | null;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +60,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     ports,
     reportIntervalMs: parseInterval(env.KNOT_REPORT_INTERVAL_MS),
     ptyMethod: ptyMethod as PtyMethod | null,
+    healthcheck: parseHealthcheckEnv(env[HEALTHCHECK_ENV]),
   };
 }
 
@@ -86,4 +90,17 @@ function parseInterval(value: string | undefined): number {
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 100 || ms > 600_000) throw new ConfigError(`KNOT_REPORT_INTERVAL_MS must be 100-600000, got "${value}"`);
   return ms;
+}
+
+function parseHealthcheckEnv(value: string | undefined): HealthCheck | null {
+  if (!value?.trim()) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  const check = parseHealthCheck(parsed);
+  if (!check) throw new ConfigError(`${HEALTHCHECK_ENV} is not a health check this agent understands (is the agent older than the server?)`);
+  return check;
 }

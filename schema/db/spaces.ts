@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { SPACE_STATUSES, type SpaceStatus } from '../../protocol/enums.js';
+import { HEALTH_STATES, SPACE_STATUSES, type SpaceStatus } from '../../protocol/enums.js';
 import type { ServiceReport } from '../../protocol/service-report.js';
 import { templates } from './templates.js';
 import { users } from './users.js';
@@ -43,6 +43,12 @@ export const spaces = pgTable(
      * replica leaves nothing stale behind.
      */
     agentLeaseUntil: timestamp('agent_lease_until', { withTimezone: true }),
+    /** What the health check (the template's, run by the agent, or the image's HEALTHCHECK) last said while running. */
+    health: text('health', { enum: HEALTH_STATES }).notNull().default('UNKNOWN'),
+    /** The last failure's reason while not healthy (and, once restarts are exhausted, that Knot gave up). */
+    healthReason: text('health_reason'),
+    /** Automatic restarts since the space was last healthy or started by a person; the backoff and the cap count these. */
+    healthRestarts: integer('health_restarts').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -22,6 +22,8 @@ export const templates = pgTable(
     computeUnits: integer('compute_units').notNull().default(0),
     /** What each space of it counts against its owner's storage quota, running or not. */
     storageUnits: integer('storage_units').notNull().default(0),
+    /** Restart a space whose health check fails `retries` times in a row (with backoff, up to a cap). */
+    autoRestart: boolean('auto_restart').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

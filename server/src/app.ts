@@ -19,6 +19,7 @@ import type { Services } from './services.js';
 import { loadCryptoBox } from './crypto-box.js';
 import { createDockerRuntime } from './runtime/index.js';
 import { SpaceJobs } from './spaces/jobs.js';
+import { SpaceHealth } from './spaces/health.js';
 import { GarbageCollector } from './spaces/garbage-collector.js';
 import { loadInstallationId } from './installation.js';
 import { UpgradedSockets, waitAtMost } from './shutdown.js';
@@ -85,6 +86,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     box: loadCryptoBox(config.dataDir),
     runtime: createDockerRuntime({ dockerHost: config.dockerHost }),
     spaceJobs: undefined as unknown as SpaceJobs,
+    health: undefined as unknown as SpaceHealth,
     instanceId,
     garbageCollector: undefined as unknown as GarbageCollector,
     serviceReports: noReports,
@@ -92,11 +94,18 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     terminals: new TerminalSessions(config.terminalDetachSeconds * 1000, log),
   };
   services.spaceJobs = new SpaceJobs(services);
+  services.health = new SpaceHealth(services, services.spaceJobs, {
+    restartBackoffMs: config.healthRestartBackoffSeconds * 1_000,
+    restartLimit: config.healthRestartLimit,
+  });
 
   // Docker is the truth: follow its events, and settle what a previous server left half-done.
   const oomSeen = new Set<string>();
   const dockerEvents = services.runtime.watchEvents(
-    (event) => services.spaceJobs.run((deps) => onContainerEvent(deps, event, oomSeen)),
+    (event) => {
+      if (event.action === 'health_status') return services.health.observeDocker(event);
+      services.spaceJobs.run((deps) => onContainerEvent(deps, event, oomSeen));
+    },
     {
       labels: { [LABELS.managed]: 'true' },
       onError: (err) => log.warn({ err: err.message }, 'lost the Docker events stream; retrying'),
@@ -202,6 +211,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         // may; HTTP requests in flight finish; jobs and the collector get a moment to reach a step's end.
         for (const client of graphqlSockets.clients) client.close(1001, 'Server shutting down');
         dockerEvents.close();
+        services.health.dispose();
         await Promise.all([
           waitAtMost(log, 'WebSocket clients to close', SETTLE_MS, graphqlWs.dispose()),
           waitAtMost(log, 'routes to close their sockets', SETTLE_MS, (async () => {

@@ -45,6 +45,10 @@ export interface Config {
   terminalDetachSeconds: number;
   /** KNOT_STARTER_IMAGES: images the starter templates use instead of the public ones (a mirror, or tests' stand-ins). */
   starterImages: Partial<Record<string, string>>;
+  /** Wait before the second automatic restart of an unhealthy space; doubles for each one after (the first is at once). */
+  healthRestartBackoffSeconds: number;
+  /** Automatic restarts of an unhealthy space in a row; then it stays UNHEALTHY and says so. */
+  healthRestartLimit: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -70,6 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: overrides.trustProxy ?? env.KNOT_TRUST_PROXY === 'true',
     terminalDetachSeconds: overrides.terminalDetachSeconds ?? seconds(env.KNOT_TERMINAL_DETACH_SECONDS ?? '900', 'KNOT_TERMINAL_DETACH_SECONDS', true),
     starterImages: overrides.starterImages ?? parseStarterImages(env.KNOT_STARTER_IMAGES),
+    healthRestartBackoffSeconds:
+      overrides.healthRestartBackoffSeconds ?? seconds(env.KNOT_HEALTH_RESTART_BACKOFF_SECONDS ?? '10', 'KNOT_HEALTH_RESTART_BACKOFF_SECONDS', false),
+    healthRestartLimit: overrides.healthRestartLimit ?? positiveInt(env.KNOT_HEALTH_RESTART_LIMIT ?? '5', 'KNOT_HEALTH_RESTART_LIMIT'),
   };
 }
 

@@ -8,6 +8,7 @@ import type { PubSub } from './pubsub.js';
 import type { CryptoBox } from './crypto-box.js';
 import type { Runtime } from './runtime/index.js';
 import type { SpaceJobs } from './spaces/jobs.js';
+import type { SpaceHealth } from './spaces/health.js';
 import type { GarbageCollector } from './spaces/garbage-collector.js';
 import type { ServiceReports } from './spaces/service-report.js';
 import type { AgentConnections } from './agent-gateway/types.js';
@@ -26,6 +27,8 @@ export interface Services {
   box: CryptoBox;
   runtime: Runtime;
   spaceJobs: SpaceJobs;
+  /** Space.health, and automatic restarts of unhealthy spaces. */
+  health: SpaceHealth;
   /** This installation's id, labelled on every Docker object it creates. */
   instanceId: string;
   garbageCollector: GarbageCollector;

@@ -9,6 +9,7 @@ import {
   type AgentMessage,
   type ServerMessage,
 } from '../../../protocol/agent-wire.js';
+import type { HealthReport } from '../../../protocol/health.js';
 import type { ServiceReport } from '../../../protocol/service-report.js';
 import type { Logger } from '../logger.js';
 import type { AgentShell } from './types.js';
@@ -38,6 +39,7 @@ export class AgentConnection {
     readonly tokenHash: string,
     private log: Logger,
     private onReport: (report: ServiceReport) => void,
+    private onHealth: (health: HealthReport) => void = () => {},
   ) {
     this.mux = new Mux({
       sendControl: (message) => this.send(message as ServerMessage),
@@ -81,6 +83,9 @@ export class AgentConnection {
         if (JSON.stringify(message.report) === JSON.stringify(this.report)) return;
         this.report = message.report;
         this.onReport(message.report);
+        return;
+      case 'health':
+        this.onHealth(message.health);
         return;
       case 'opened': {
         const waiting = this.takePending(message.id);

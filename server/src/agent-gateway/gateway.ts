@@ -123,8 +123,15 @@ export class AgentGateway implements AgentConnections, ServiceReports {
 
   private async accept(ws: WebSocket, space: { id: string; ownerId: string; templateId: string }, token: string, session: string) {
     const { log, db } = this.services;
-    const connection = new AgentConnection(ws, space.id, space.ownerId, session, hashToken(token), log, (report) =>
-      this.reports.write({ spaceId: space.id, ownerId: space.ownerId, session, report }),
+    const connection = new AgentConnection(
+      ws,
+      space.id,
+      space.ownerId,
+      session,
+      hashToken(token),
+      log,
+      (report) => this.reports.write({ spaceId: space.id, ownerId: space.ownerId, session, report }),
+      (health) => this.services.health.observe(space.id, health),
     );
     // Messages are handled from the first one; the manual start below does not hold them up.
     ws.on('message', (data, isBinary) => connection.handleMessage(data, isBinary));

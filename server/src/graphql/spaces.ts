@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { eq, inArray } from 'drizzle-orm';
-import { PORT_PROTOCOLS, SPACE_CHANGE_KINDS, SPACE_STATUSES, type PortProtocol } from '../../../protocol/enums.js';
+import { HEALTH_STATES, PORT_PROTOCOLS, SPACE_CHANGE_KINDS, SPACE_STATUSES, type PortProtocol } from '../../../protocol/enums.js';
 import { spaces, templates, users } from '../../../schema/db/index.js';
 import type { EventMap } from '../pubsub.js';
 import { canManage, getSpaceFor } from '../spaces/access.js';
@@ -24,6 +24,7 @@ type SpaceParent = SpaceRow & { preloaded?: { template: TemplateRow; owner: User
 export const SpaceStatusEnum = builder.enumType('SpaceStatus', { values: SPACE_STATUSES });
 const SpaceChangeKindEnum = builder.enumType('SpaceChangeKind', { values: SPACE_CHANGE_KINDS });
 const PortProtocolEnum = builder.enumType('PortProtocol', { values: PORT_PROTOCOLS });
+const SpaceHealthEnum = builder.enumType('SpaceHealth', { values: HEALTH_STATES });
 
 
 const VSCodeTunnelRef = builder.objectRef<{ name: string; connected: boolean }>('VSCodeTunnel').implement({
@@ -90,6 +91,17 @@ SpaceRef.implement({
     altNames: t.exposeStringList('altNames'),
     status: t.field({ type: SpaceStatusEnum, resolve: (s) => s.status }),
     error: t.exposeString('error', { nullable: true }),
+    health: t.field({
+      type: SpaceHealthEnum,
+      description:
+        "What the template's health check (run by the agent) or else the image's HEALTHCHECK last said; UNKNOWN while nothing checks it or the space is not running.",
+      resolve: (s) => (s.status === 'RUNNING' ? s.health : 'UNKNOWN'),
+    }),
+    healthReason: t.string({
+      nullable: true,
+      description: 'Why it is UNHEALTHY (the last failure), and whether Knot is restarting it or gave up; null otherwise.',
+      resolve: (s) => (s.status === 'RUNNING' && s.health === 'UNHEALTHY' ? s.healthReason : null),
+    }),
     pullProgress: t.exposeInt('pullProgress', { nullable: true, description: 'Percent of the image pulled while starting; null otherwise.' }),
     updateAvailable: t.boolean({
       description: 'Running, and its template changed since it started: stop and start it to update.',

@@ -25,6 +25,9 @@ TemplateRef.implement({
     withSSH: t.exposeBoolean('withSSH'),
     hash: t.exposeString('hash'),
     active: t.exposeBoolean('active'),
+    autoRestart: t.exposeBoolean('autoRestart', {
+      description: "Restart a space whose job spec's healthcheck (or image's HEALTHCHECK) fails `retries` times in a row, with backoff, a few times at most.",
+    }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
@@ -44,6 +47,7 @@ const TemplateInput = builder.inputType('TemplateInput', {
     groupIds: t.idList({ description: 'Replaces the groups whose members may use it; [] opens it to everyone. Unknown ids: NOT_FOUND.' }),
     computeUnits: t.int({ description: 'What a running space of it counts against the compute quota (0 to 1,000,000; default 0).' }),
     storageUnits: t.int({ description: 'What each space of it counts against the storage quota (0 to 1,000,000; default 0).' }),
+    autoRestart: t.boolean(),
   }),
 });
 

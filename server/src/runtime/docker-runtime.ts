@@ -211,6 +211,7 @@ class DockerRuntime implements Runtime {
         error: (info.State as { Error?: string }).Error ?? '',
         labels: info.Config.Labels ?? {},
         env: envRecord(info.Config.Env),
+        ...(info.State.Health ? { health: imageHealth(info.State.Health as DockerHealth) } : {}),
       };
     } catch (err) {
       unless(404)(err);
@@ -286,4 +287,21 @@ class DockerRuntime implements Runtime {
       },
     };
   }
+}
+
+interface DockerHealth {
+  Status?: string;
+  FailingStreak?: number;
+  Log?: { ExitCode?: number; Output?: string }[] | null;
+}
+
+/** The image's HEALTHCHECK as the engine last ran it. */
+function imageHealth(health: DockerHealth): NonNullable<ContainerInfo['health']> {
+  const last = health.Log?.at(-1);
+  const output = last?.Output?.trim().split('\n').filter(Boolean).pop()?.trim() ?? '';
+  return {
+    status: health.Status ?? 'none',
+    failingStreak: health.FailingStreak ?? 0,
+    lastFailure: last && last.ExitCode !== 0 ? `the image's HEALTHCHECK exited with code ${last.ExitCode ?? 'unknown'}${output ? `: ${output.slice(0, 300)}` : ''}` : null,
+  };
 }

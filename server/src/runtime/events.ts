@@ -25,11 +25,14 @@ export function parseEvent(raw: RawEvent, line: string): ContainerEvent | undefi
   // timeNano has 19 digits: JSON.parse would round it, so it is read from the text.
   const timeNano = BigInt(/"timeNano":(\d+)/.exec(line)?.[1] ?? '0');
   const exitCode = attributes.exitCode !== undefined ? Number(attributes.exitCode) : undefined;
+  const colon = raw.Action.indexOf(':');
+  const detail = colon >= 0 ? raw.Action.slice(colon + 1).trim() : '';
   return {
     containerId: id,
     name: attributes.name ?? '',
     image: attributes.image ?? '',
-    action: raw.Action.split(':')[0]!.trim(),
+    action: (colon >= 0 ? raw.Action.slice(0, colon) : raw.Action).trim(),
+    ...(detail ? { detail } : {}),
     ...(exitCode !== undefined ? { exitCode } : {}),
     labels,
     timeNano,

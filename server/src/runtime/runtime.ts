@@ -74,6 +74,14 @@ export interface ContainerInfo {
   error: string;
   labels: Labels;
   env: Record<string, string>;
+  /** Present when the image (or container) has a HEALTHCHECK. */
+  health?: {
+    /** Docker's: starting, healthy, unhealthy. */
+    status: string;
+    failingStreak: number;
+    /** Why the last run failed, when it did. */
+    lastFailure: string | null;
+  };
 }
 
 export interface ContainerSummary {
@@ -106,6 +114,8 @@ export interface ContainerEvent {
   action: ContainerAction;
   /** Present on 'die'. */
   exitCode?: number;
+  /** What follows the action ("health_status: unhealthy" → "unhealthy"). */
+  detail?: string;
   labels: Labels;
   /** Engine time in nanoseconds since the epoch; used to resume after a reconnect. */
   timeNano: bigint;

@@ -31,4 +31,6 @@ export const LABELS = {
   template: 'knot.template',
   templateHash: 'knot.template-hash',
   network: 'knot.network',
+  /** On a container whose template declares a health check (run by the agent, not Docker). */
+  healthcheck: 'knot.healthcheck',
 } as const;

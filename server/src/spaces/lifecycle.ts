@@ -37,6 +37,8 @@ export const systemActor = (name: string): SystemActor => ({ system: name });
 export const RECONCILER = systemActor('reconciler');
 export const AGENT_GATEWAY = systemActor('agent-gateway');
 export const GARBAGE_COLLECTOR = systemActor('garbage-collector');
+/** Restarts a space whose health check keeps failing, when its template asks for it (health.ts). */
+export const HEALTH_MONITOR = systemActor('health-check');
 
 const isSystem = (actor: Actor): actor is SystemActor => 'system' in actor;
 const actorId = (actor: Actor) => (isSystem(actor) ? null : actor.user.id);
@@ -224,8 +226,9 @@ export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor,
     Promise.all([loadDockerSpace(deps, actor, id, 'start'), readVariables(deps)]),
   );
   await requireTemplateOpen(deps.db, template, owner, actorId(actor));
+  // A person starting it again gives automatic restarts a fresh count.
   const moved = await transition(deps, id, 'start', {
-    set: { error: null, pullProgress: null },
+    set: { error: null, pullProgress: null, healthRestarts: 0 },
     audit: { actor, action: 'startSpace' },
     computeQuotaOf: owner.id,
   });
@@ -245,13 +248,21 @@ export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, 
   return moved.row;
 }
 
-/** Stop then start as one server-side job, so a client that goes away halfway does not leave it stopped. */
-export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, id: string): Promise<SpaceRow> {
+/**
+ * Stop then start as one server-side job, so a client that goes away halfway does not leave it
+ * stopped. `reason` (an automatic restart's) goes into the audit log.
+ */
+export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, id: string, reason?: Record<string, unknown>): Promise<SpaceRow> {
   const { template, owner } = await whileCheckingRuntime(deps, loadDockerSpace(deps, actor, id, 'restart'));
   await requireTemplateOpen(deps.db, template, owner, actorId(actor));
   // Checked here, so an over-quota restart is refused before anything stops (and again when it
   // starts: another start may take the units while this one stops).
-  const moved = await transition(deps, id, 'stop', { audit: { actor, action: 'restartSpace' }, computeQuotaOf: owner.id });
+  const moved = await transition(deps, id, 'stop', {
+    // Only the health monitor's own restarts count towards its cap.
+    ...(actor === HEALTH_MONITOR ? {} : { set: { healthRestarts: 0 } }),
+    audit: { actor, action: 'restartSpace', ...(reason ? { details: reason } : {}) },
+    computeQuotaOf: owner.id,
+  });
   if (!moved) throw await refusal(deps, id, 'restart');
   jobs.run(async (d) => {
     const starting = await runStop(d, moved.row, 'restarting', moved.announced);
@@ -300,6 +311,9 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
       pullProgress: null,
       // A running space's error is a notice (its agent could not be brought in), not a failure.
       error: launched.notice,
+      // A new container: nothing has checked it yet.
+      health: 'UNKNOWN',
+      healthReason: null,
     },
     after: announced,
   });

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { templates, users } from '../../../schema/db/index.js';
 import { hashToken, newToken } from '../auth/secrets.js';
+import { HEALTHCHECK_ENV } from '../../../protocol/health.js';
 import { RuntimeError, type ContainerSpec } from '../runtime/index.js';
 import { renderJob, type JobSpec, type TemplateVars } from '../templates/index.js';
 import { redactSecrets } from '../templates/redact.js';
@@ -109,6 +110,8 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
     [LABELS.owner]: space.ownerId,
     [LABELS.template]: template.id,
     [LABELS.templateHash]: template.hash,
+    // Docker's health events carry the labels: the template's own check overrides the image's HEALTHCHECK.
+    ...(rendered.job.healthcheck ? { [LABELS.healthcheck]: 'agent' } : {}),
   };
   const containerId = await runReplacingLeftover(
     deps,
@@ -119,6 +122,7 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
       KNOT_AGENT_TOKEN: agentToken,
       KNOT_USER: owner.username,
       KNOT_SHELL: space.shell,
+      ...(rendered.job.healthcheck ? { [HEALTHCHECK_ENV]: JSON.stringify(rendered.job.healthcheck) } : {}),
     }),
   );
   const injected = agent.injected;

@@ -7,6 +7,8 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import { identityRender, YamlReader, type Render } from './yaml-reader.js';
 import { isInvalid, parseCpus, parseDevice, parseMemory, parseMount, parsePidsLimit, parsePort, splitCommand } from './job-fields.js';
 import type { DeviceMapping, Invalid, Mount, PortMapping } from './job-fields.js';
+import type { HealthCheck } from '../../../protocol/health.js';
+import { exposedPorts, readHealthcheck } from './healthcheck-spec.js';
 
 export type { DeviceMapping, Mount, PortMapping } from './job-fields.js';
 
@@ -33,12 +35,14 @@ export interface JobSpec {
   pidsLimit?: number;
   /** False (`agent: false`): Knot does not bring its agent into the space. */
   agent: boolean;
+  /** Run by the agent inside the space; undefined leaves health to the image's own HEALTHCHECK, if any. */
+  healthcheck?: HealthCheck;
 }
 
 const KEYS = [
   'image', 'command', 'environment', 'ports', 'volumes', 'cap_add', 'cap_drop', 'privileged',
   'network', 'hostname', 'devices', 'dns', 'memory', 'cpus',
-  'pids_limit', 'agent',
+  'pids_limit', 'agent', 'healthcheck',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -155,6 +159,12 @@ export function readJobSpec(r: YamlReader): JobSpec | undefined {
     const pids = value === undefined ? undefined : parsePidsLimit(value);
     if (isInvalid(pids)) r.fail(node('pids_limit'), pids.invalid);
     else if (pids !== undefined) spec.pidsLimit = pids;
+  }
+  if (has('healthcheck')) {
+    const check = readHealthcheck(r, node('healthcheck'), exposedPorts(spec.ports, spec.environment));
+    // Knot's agent runs the check; without it only the image's own HEALTHCHECK can say anything.
+    if (check && !spec.agent) r.fail(fields.get('healthcheck')?.keyNode ?? null, '"healthcheck" needs Knot\'s agent in the space; remove "agent: false" or rely on the image\'s own HEALTHCHECK');
+    else if (check) spec.healthcheck = check;
   }
   return spec;
 }

@@ -38,6 +38,7 @@ export interface TemplateInput {
   computeUnits?: number | null;
   /** What each space of it counts against the storage quota; 0 when not given. */
   storageUnits?: number | null;
+  autoRestart?: boolean | null;
 }
 
 /** The saved fields plus the groups it is open to (replaced when given; none: open to everyone). */
@@ -129,6 +130,7 @@ export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: 
     active: input.active ?? true,
     computeUnits: input.computeUnits ?? 0,
     storageUnits: input.storageUnits ?? 0,
+    autoRestart: input.autoRestart ?? false,
   });
   await checkNameFree(deps.db, values.name);
   return deps.db
