@@ -62,6 +62,7 @@ function catalog(images: Record<Exclude<StarterId, 'manual'>, string>): Starter[
         withVSCodeTunnel: false,
         withSSH: false,
         active: true,
+        autoRestart: false,
       },
     },
     {
@@ -94,6 +95,7 @@ function catalog(images: Record<Exclude<StarterId, 'manual'>, string>): Starter[
         withVSCodeTunnel: false,
         withSSH: false,
         active: true,
+        autoRestart: false,
       },
     },
     {
@@ -128,6 +130,7 @@ function catalog(images: Record<Exclude<StarterId, 'manual'>, string>): Starter[
         withVSCodeTunnel: false,
         withSSH: false,
         active: true,
+        autoRestart: false,
       },
     },
     {
@@ -147,6 +150,7 @@ function catalog(images: Record<Exclude<StarterId, 'manual'>, string>): Starter[
         withVSCodeTunnel: false,
         withSSH: true,
         active: true,
+        autoRestart: false,
       },
     },
   ];
