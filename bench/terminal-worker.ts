@@ -24,20 +24,33 @@ interface ByteSession {
   close(): void;
 }
 
-function knotSession(baseUrl: string, spaceId: string, token: string): Promise<ByteSession> {
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/spaces/${spaceId}/terminal?cols=200&rows=50`, {
+function openKnotSocket(baseUrl: string, spaceId: string, token: string, query: string): Promise<{ ws: WebSocket; session: string }> {
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/spaces/${spaceId}/terminal?cols=200&rows=50${query}`, {
     headers: { authorization: `Bearer ${token}` },
   });
   return new Promise((resolve, reject) => {
     ws.once('error', reject);
-    ws.once('open', () =>
-      resolve({
-        write: (bytes) => ws.send(bytes, { binary: true }),
-        onData: (listener) => ws.on('message', (data: Buffer, isBinary) => isBinary && listener(data)),
-        close: () => ws.close(),
-      }),
-    );
+    ws.once('close', (code, reason) => reject(new Error(`terminal closed ${code} ${reason.toString()}`)));
+    // The server names the session in its first text frame.
+    ws.once('message', (data: Buffer, isBinary) => (isBinary ? reject(new Error('no session message first')) : resolve({ ws, session: JSON.parse(data.toString()).session })));
   });
+}
+
+/**
+ * The Knot route as a person meets it after a refresh: a session opened by one socket, that socket
+ * gone, and the measured socket reattached to the same shell with `?session=`.
+ */
+async function knotSession(baseUrl: string, spaceId: string, token: string): Promise<ByteSession> {
+  const first = await openKnotSocket(baseUrl, spaceId, token, '');
+  first.ws.close();
+  await new Promise((resolve) => first.ws.once('close', resolve));
+  const { ws } = await openKnotSocket(baseUrl, spaceId, token, `&session=${first.session}`);
+  return {
+    write: (bytes) => ws.send(bytes, { binary: true }),
+    onData: (listener) => ws.on('message', (data: Buffer, isBinary) => isBinary && listener(data)),
+    // Detaches; the shell ends with the bench space, as the docker side's exec does.
+    close: () => ws.close(),
+  };
 }
 
 async function dockerSession(docker: Docker, container: string): Promise<ByteSession> {

@@ -3,8 +3,10 @@
  * (dockerode, as `docker exec -it` does). Both run `stty -icanon -echo; dd bs=1` for the round
  * trip (one keystroke to its echo, one at a time) and `head -c 20000000 /dev/zero | base64` for
  * bulk output, in a busybox space started by Knot. The clients run in a child process
- * (terminal-worker.ts), one round at a time, alternating. The target: Knot within 1.2× of
- * the floor (latency at most 1.2×, throughput at least 1/1.2).
+ * (terminal-worker.ts), one round at a time, alternating. Knot's side reattaches to a persistent
+ * session (`?session=`) before measuring, so the echo goes through the session's ring buffer.
+ * The targets: keystroke echo p50 at most 1.2× the floor and p99 at most 1.5×; throughput at
+ * least 1/1.2.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +74,7 @@ export async function benchTerminal(): Promise<BenchResult[]> {
         unit: 'ms',
         baseline: { name: 'docker exec p99', value: floor.p99 },
         better: 'lower',
-        target: 1.2,
+        target: 1.5,
       },
       {
         name: 'terminal bulk output (Knot route)',

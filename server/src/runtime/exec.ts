@@ -43,21 +43,22 @@ export async function startExec(
     throw err;
   }
 
-  const output = new PassThrough();
   const stderr = new PassThrough();
   let broken: unknown;
   // A reset connection must not crash the process; exitCode() reports it instead.
   socket.on('error', (err) => (broken = err));
-  if (tty) {
-    socket.pipe(output, { end: false });
-    stderr.end();
-  } else {
+  // A tty's bytes come unframed: the socket itself is the output, so a keystroke's echo takes no
+  // extra stream hop. Without a tty the engine frames stdout and stderr, and they are split apart.
+  const demuxed = tty ? null : new PassThrough();
+  if (demuxed) {
     // It leaves both outputs open when the socket closes: the close below ends them.
-    conn.docker.modem.demuxStream(socket, output, stderr);
+    conn.docker.modem.demuxStream(socket, demuxed, stderr);
+  } else {
+    stderr.end();
   }
   const closed = new Promise<void>((resolve) =>
     socket.once('close', () => {
-      if (!output.writableEnded) output.end();
+      if (demuxed && !demuxed.writableEnded) demuxed.end();
       if (!stderr.writableEnded) stderr.end();
       resolve();
     }),
@@ -79,7 +80,7 @@ export async function startExec(
 
   return {
     stdin: socket,
-    output,
+    output: demuxed ?? socket,
     stderr,
     resize: async (cols, rows) => {
       await conn.call('resize exec', (signal) => exec!.resize({ w: cols, h: rows, abortSignal: signal }));
