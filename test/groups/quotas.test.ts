@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
 import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { CREATE_AGENT_TOKEN, RawAgent } from '../agent/fixture.js';
 import { START_SPACE, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 
 let h: SpacesHarness;
 let admin: GraphQLTestClient;
-const templates = { one: '', two: '', storage3: '' };
+const templates = { one: '', two: '', storage3: '', manual2: '' };
 
 const USAGE = `{ me { usage { spaces maxSpaces computeUnits maxComputeUnits storageUnits maxStorageUnits } } }`;
 const CREATE = `mutation($i: CreateSpaceInput!) { createSpace(input: $i) { id } }`;
@@ -55,6 +56,7 @@ beforeAll(async () => {
   templates.one = (await h.createTemplate({ name: 'one unit', computeUnits: 1 })).id;
   templates.two = (await h.createTemplate({ name: 'two units', computeUnits: 2 })).id;
   templates.storage3 = (await h.createTemplate({ name: 'three storage units', storageUnits: 3 })).id;
+  templates.manual2 = (await h.createTemplate({ name: 'laptop', platform: 'MANUAL', job: '', computeUnits: 2 })).id;
 }, 60_000);
 
 afterAll(async () => {
@@ -132,6 +134,40 @@ describe('quotas', () => {
     expect(now.filter((s) => s.status === 'STOPPED')).toHaveLength(7);
     expect(await usage(u.client)).toMatchObject({ computeUnits: 3, maxComputeUnits: 3 });
   }, 120_000);
+
+  it('stops nothing when a user leaves the group a template is for; the next start is refused', async () => {
+    const u = await userWithLimits('lea', {});
+    const only = (await h.createTemplate({ name: "lea's group only", groupIds: [u.groupId] })).id;
+    const id = await create(u.client, only, 'kept');
+    await h.startAndWait(id, u.client);
+    await admin.data(`mutation($id: ID!) { updateUser(id: $id, input: { groupIds: [] }) { id } }`, { id: u.userId });
+    expect((await h.space(id, u.client)).status).toBe('RUNNING');
+    await h.stopAndWait(id, u.client);
+    const refused = await refusal(u.client, START_SPACE, { id });
+    expect(refused.code).toBe('FORBIDDEN');
+    expect(refused.message).toContain(`"lea's group only" is only for its groups`);
+    expect((await h.space(id, u.client)).status).toBe('STOPPED');
+    await u.client.close();
+  }, 60_000);
+
+  it("refuses the agent of a manual space over the owner's compute quota, with the reason", async () => {
+    const u = await userWithLimits('mia', { computeUnits: 3 });
+    const agentFor = async (name: string) => {
+      const id = await create(u.client, templates.manual2, name);
+      const { createAgentToken } = await u.client.data<{ createAgentToken: { token: string } }>(CREATE_AGENT_TOKEN, { id });
+      return { id, agent: new RawAgent(h.server.url, id, createAgentToken.token) };
+    };
+    const first = await agentFor('desk');
+    await first.agent.opened;
+    await waitFor(async () => (await h.space(first.id, u.client)).status === 'RUNNING' || null, { what: 'the first manual space running' });
+    const second = await agentFor('couch');
+    const closed = await second.agent.closed;
+    expect(closed).toEqual({ code: 4403, reason: '2 of 3 compute units in use; this template needs 2.' });
+    expect((await h.space(second.id, u.client)).status).toBe('STOPPED');
+    expect(await usage(u.client)).toMatchObject({ computeUnits: 2, maxComputeUnits: 3 });
+    first.agent.close();
+    await u.client.close();
+  });
 
   it("pushes the owner's usage with every change on spacesChanged", async () => {
     const u = await userWithLimits('uma', { computeUnits: 5, maxSpaces: 5 });
