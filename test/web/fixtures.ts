@@ -10,6 +10,8 @@ export function space(overrides: Partial<Space> & { id: string }): Space {
     error: null,
     pullProgress: null,
     updateAvailable: false,
+    health: 'UNKNOWN',
+    healthReason: null,
     template: { id: 't1', name: 'Busybox', platform: 'DOCKER' },
     owner: { id: 'me' },
     services: { terminal: false, codeServer: false, codeServerUrl: null, desktop: false, desktopUrl: null, ssh: false, vscodeTunnel: null, ports: [] },

@@ -6,7 +6,7 @@ import { graphql } from '../../../../schema/client/graphql.js';
 
 const SpaceFields = graphql(`
   fragment SpaceFields on Space {
-    id name shell altNames status error pullProgress updateAvailable
+    id name shell altNames status error pullProgress updateAvailable health healthReason
     template { id name platform }
     owner { id }
     services { terminal codeServer codeServerUrl desktop desktopUrl ssh vscodeTunnel { name connected } ports { name port protocol url } }
@@ -22,7 +22,7 @@ const UserFields = graphql(
 
 const TemplateFields = graphql(`
   fragment TemplateFields on Template {
-    id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active groupIds computeUnits storageUnits warnings
+    id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active groupIds computeUnits storageUnits autoRestart warnings
   }
 `);
 
