@@ -91,7 +91,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     garbageCollector: undefined as unknown as GarbageCollector,
     serviceReports: noReports,
     agents: noAgents,
-    terminals: new TerminalSessions(config.terminalDetachSeconds * 1000, log),
+    terminals: new TerminalSessions(config.terminalDetachSeconds * 1000, config.terminalSessionsPerSpace, log),
   };
   services.spaceJobs = new SpaceJobs(services);
   services.health = new SpaceHealth(services, services.spaceJobs, {

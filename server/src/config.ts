@@ -43,6 +43,11 @@ export interface Config {
   trustProxy: boolean;
   /** How long a terminal's shell keeps running with no socket attached, so a refresh or a dropped network can reattach. */
   terminalDetachSeconds: number;
+  /**
+   * How many terminal sessions one user may hold in one space: each is a shell and a replay buffer
+   * that outlive their sockets. A test may lower it (there is no environment variable).
+   */
+  terminalSessionsPerSpace: number;
   /** KNOT_STARTER_IMAGES: images the starter templates use instead of the public ones (a mirror, or tests' stand-ins). */
   starterImages: Partial<Record<string, string>>;
   /** Wait before the second automatic restart of an unhealthy space; doubles for each one after (the first is at once). */
@@ -72,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     gcGraceSeconds: overrides.gcGraceSeconds ?? seconds(env.KNOT_GC_GRACE_SECONDS ?? '60', 'KNOT_GC_GRACE_SECONDS', true),
     passwordHashCost: overrides.passwordHashCost ?? OWASP_SCRYPT_COST,
     trustProxy: overrides.trustProxy ?? env.KNOT_TRUST_PROXY === 'true',
+    terminalSessionsPerSpace: overrides.terminalSessionsPerSpace ?? 32,
     terminalDetachSeconds: overrides.terminalDetachSeconds ?? seconds(env.KNOT_TERMINAL_DETACH_SECONDS ?? '900', 'KNOT_TERMINAL_DETACH_SECONDS', true),
     starterImages: overrides.starterImages ?? parseStarterImages(env.KNOT_STARTER_IMAGES),
     healthRestartBackoffSeconds:

@@ -29,7 +29,7 @@ describe('terminal sessions', () => {
   };
 
   beforeAll(async () => {
-    h = await startSpacesHarness();
+    h = await startSpacesHarness({ config: { terminalSessionsPerSpace: 3 } });
     const templateId = (await h.createTemplate({ name: 'busybox' })).id;
     spaceId = (await h.createSpace({ templateId, name: 'shell', shell: 'sh' })).id;
     otherSpaceId = (await h.createSpace({ templateId, name: 'other', shell: 'sh' })).id;
@@ -112,6 +112,21 @@ describe('terminal sessions', () => {
     expect(ended.data).toEqual({ closeTerminalSession: false });
     // The session is untouched by all of that.
     expect(await mine.run('echo intact')).toBe('intact\n');
+  });
+
+  it('holds a bounded number of sessions per user and space: the oldest detached one makes room, else a new one is refused', async () => {
+    const held = [open(otherSpaceId, h.admin.token), open(otherSpaceId, h.admin.token), open(otherSpaceId, h.admin.token)];
+    const ids = await Promise.all(held.map((t) => t.sessionId()));
+    const refused = open(otherSpaceId, h.admin.token);
+    expect(await refused.closed).toEqual({ code: 4429, reason: 'You have 3 terminals open in "other": close one first.' });
+    held[1]!.close();
+    await held[1]!.closed;
+    const fourth = open(otherSpaceId, h.admin.token);
+    expect(await fourth.run('echo room')).toBe('room\n');
+    const gone = open(otherSpaceId, h.admin.token, `?session=${ids[1]}`);
+    expect((await gone.closed).code).toBe(4410);
+    // The attached ones were left alone.
+    expect(await held[0]!.run('echo kept')).toBe('kept\n');
   });
 });
 

@@ -21,7 +21,7 @@ export interface SpaceAccess {
  * code (4000 + the HTTP status) for sockets, with a reason a person understands.
  */
 export class Refusal {
-  constructor(readonly status: 401 | 404 | 409 | 410 | 413 | 400 | 502 | 503, readonly reason: string) {}
+  constructor(readonly status: 401 | 404 | 409 | 410 | 413 | 429 | 400 | 502 | 503, readonly reason: string) {}
   get closeCode(): number {
     return 4000 + this.status;
   }

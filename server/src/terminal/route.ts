@@ -17,7 +17,7 @@ export const MAX_TERMINAL_FRAME = 1024 * 1024;
  * The first text frame from the server names the session (`{"session":"<id>","position":n}`): the
  * shell outlives the socket (server/src/terminal/session.ts), and `?session=<id>` reattaches to it,
  * with `&from=<position>` to replay only the output after what the client already shows.
- * Refusals are a close with 4000 + HTTP status and a reason (4401, 4404, 4409, 4400, 4410, 4502).
+ * Refusals are a close with 4000 + HTTP status and a reason (4401, 4404, 4409, 4400, 4410, 4429, 4502).
  */
 export function createTerminalRoute(services: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TERMINAL_FRAME });
@@ -63,6 +63,10 @@ export function createTerminalRoute(services: Services) {
   }
 
   async function serve(ws: WebSocket, access: SpaceAccess, size: TerminalSize) {
+    if (!services.terminals.makeRoom(access.space.id, access.viewer.user.id)) {
+      const limit = services.config.terminalSessionsPerSpace;
+      return ws.close(4429, truncate(`You have ${limit} terminals open in "${access.space.name}": close one first.`));
+    }
     // Keystrokes sent before the shell exists wait in the socket, not in memory we manage.
     ws.pause();
     let backend: TerminalBackend;

@@ -12,6 +12,7 @@ export class TerminalSessions {
 
   constructor(
     private readonly detachMs: number,
+    private readonly perSpace: number,
     private readonly log: Logger,
   ) {}
 
@@ -22,6 +23,21 @@ export class TerminalSessions {
     });
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  /**
+   * Whether the user may open another session in the space. At the limit the oldest detached one
+   * is ended to make room (a forgotten tab); when every one is attached, the answer is no.
+   */
+  makeRoom(spaceId: string, userId: string): boolean {
+    const held = [...this.sessions.values()].filter((s) => s.spaceId === spaceId && s.userId === userId);
+    if (held.length < this.perSpace) return true;
+    const oldestDetached = held
+      .map((s) => ({ s, detachedAt: s.info().detachedAt }))
+      .filter((x) => x.detachedAt)
+      .sort((a, b) => a.detachedAt!.getTime() - b.detachedAt!.getTime())[0];
+    oldestDetached?.s.end(1000, 'The terminal session was ended to make room for a new one.');
+    return !!oldestDetached;
   }
 
   /** The session, only for the user and space it was opened by: anyone else's id is as good as unknown. */
