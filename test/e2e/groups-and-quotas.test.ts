@@ -6,6 +6,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { startSpacesHarness, START_SPACE, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
@@ -121,6 +122,9 @@ describe('groups, template sizes and the usage meter in the browser', () => {
     await h.admin.client.data(START_SPACE, { id: first[0]!.id });
     await expect.poll(() => meterLine(page, 'Compute units').innerText(), { timeout: 30_000 }).toMatch(/2 of 2/);
     await screenshot(page, 'usage-meter');
+    // Compute units count from STARTING; the next page load waits until Docker has attached the
+    // container's network (which aborts Chromium's requests in flight with ERR_NETWORK_CHANGED).
+    await waitFor(async () => (await h.space(first[0]!.id)).status === 'RUNNING', { what: 'the space to run' });
 
     await open(page, `/templates/${templateId}/create-space`);
     await page.locator('[data-quota-notice]').filter({ hasText: 'You are at a limit: 1 of 1 space in use' }).waitFor();
