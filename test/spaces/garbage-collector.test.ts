@@ -28,7 +28,9 @@ describe('garbage collector', () => {
 
   beforeAll(async () => {
     [fast, slow] = await Promise.all([
-      startSpacesHarness({ config: { gcIntervalSeconds: 0.3, gcGraceSeconds: 1 }, logger: logs.logger }),
+      // A grace of 3 s, not 1: on a loaded machine a start can spend over a second between creating
+      // its container and recording RUNNING, and a shorter grace takes that container for a leftover.
+      startSpacesHarness({ config: { gcIntervalSeconds: 0.3, gcGraceSeconds: 3 }, logger: logs.logger }),
       startSpacesHarness({ config: { gcIntervalSeconds: 3600, gcGraceSeconds: 3600 } }),
     ]);
   });
