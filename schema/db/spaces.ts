@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { HEALTH_STATES, SPACE_STATUSES, type SpaceStatus } from '../../protocol/enums.js';
+import { AUTO_STOP_REASONS, HEALTH_STATES, SPACE_STATUSES, type SpaceStatus } from '../../protocol/enums.js';
 import type { ServiceReport } from '../../protocol/service-report.js';
 import { templates } from './templates.js';
 import { users } from './users.js';
@@ -49,11 +49,26 @@ export const spaces = pgTable(
     healthReason: text('health_reason'),
     /** Automatic restarts since the space was last healthy or started by a person; the backoff and the cap count these. */
     healthRestarts: integer('health_restarts').notNull().default(0),
+    /** While RUNNING: when the maximum uptime counts from (the start, or the last Keep running). */
+    uptimeSince: timestamp('uptime_since', { withTimezone: true }),
+    /** The last activity a replica wrote (terminal input, proxied traffic, agent-reported sessions); coalesced, a few seconds late at most. */
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }),
+    /** The planned automatic stop while RUNNING (the scheduler owns these four columns); null: none. */
+    autoStopAt: timestamp('auto_stop_at', { withTimezone: true }),
+    autoStopReason: text('auto_stop_reason', { enum: AUTO_STOP_REASONS }),
+    /** Set once the warning for the current plan went out; cleared when the plan moves later. */
+    autoStopWarnedAt: timestamp('auto_stop_warned_at', { withTimezone: true }),
+    /** When a scheduler must look at this space next (the warning, then the stop): the index it sleeps on. */
+    schedulerDueAt: timestamp('scheduler_due_at', { withTimezone: true }),
+    /** Why Knot stopped the space by itself; cleared on the next start. */
+    stoppedReason: text('stopped_reason', { enum: AUTO_STOP_REASONS }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('spaces_owner_name_lower_idx').on(t.ownerId, sql`lower(${t.name})`),
     index('spaces_template_idx').on(t.templateId),
+    // The scheduler asks only for the earliest due time, so a partial index keeps that one lookup.
+    index('spaces_scheduler_due_idx').on(t.schedulerDueAt).where(sql`${t.schedulerDueAt} is not null`),
   ],
 );

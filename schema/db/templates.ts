@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { Weekday } from '../../protocol/enums.js';
+
+/** A window a template's spaces may run in, read in the space owner's time zone ("08:00" to "18:00"; "24:00" is midnight at the end). */
+export interface ScheduleWindow {
+  days: Weekday[];
+  from: string;
+  to: string;
+}
 
 export const templates = pgTable(
   'templates',
@@ -24,6 +32,12 @@ export const templates = pgTable(
     storageUnits: integer('storage_units').notNull().default(0),
     /** Restart a space whose health check fails `retries` times in a row (with backoff, up to a cap). */
     autoRestart: boolean('auto_restart').notNull().default(false),
+    /** Empty: spaces may run at any time. Otherwise they start only inside a window and stop at its end. */
+    schedule: jsonb('schedule').$type<ScheduleWindow[]>().notNull().default([]),
+    /** A space is stopped this long after it started (or after Keep running); null: no limit. */
+    maxUptimeSeconds: integer('max_uptime_seconds'),
+    /** A space with no activity for this long is stopped; null: never. */
+    idleTimeoutSeconds: integer('idle_timeout_seconds'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

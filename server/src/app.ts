@@ -31,6 +31,8 @@ import { spaceRoutesFeature } from './proxy/routes.js';
 import { TerminalSessions } from './terminal/sessions.js';
 import { agentGatewayFeature } from './agent-gateway/index.js';
 import type { Feature } from './feature.js';
+import { ActivityRecorder } from './scheduler/activity.js';
+import { Scheduler } from './scheduler/scheduler.js';
 
 export interface AppOptions {
   config?: Partial<Config>;
@@ -92,12 +94,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     serviceReports: noReports,
     agents: noAgents,
     terminals: new TerminalSessions(config.terminalDetachSeconds * 1000, config.terminalSessionsPerSpace, log),
+    scheduler: undefined as unknown as Scheduler,
+    activity: undefined as unknown as ActivityRecorder,
   };
   services.spaceJobs = new SpaceJobs(services);
   services.health = new SpaceHealth(services, services.spaceJobs, {
     restartBackoffMs: config.healthRestartBackoffSeconds * 1_000,
     restartLimit: config.healthRestartLimit,
   });
+  services.activity = new ActivityRecorder(services);
+  services.scheduler = new Scheduler(services, services.spaceJobs);
 
   // Docker is the truth: follow its events, and settle what a previous server left half-done.
   const oomSeen = new Set<string>();
@@ -118,6 +124,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   services.spaceJobs.run((deps) => reconcileAtBoot(deps, bootedAt));
   services.garbageCollector = new GarbageCollector(services, database);
   services.garbageCollector.start();
+  services.scheduler.start();
 
   const yoga = createGraphQL(services);
   const web = createWebHandler();
@@ -218,6 +225,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
             for (const feature of features) await feature?.dispose?.();
           })()),
           waitAtMost(log, 'the garbage collector', SETTLE_MS, services.garbageCollector.stop()),
+          waitAtMost(log, 'the scheduler and the last activity', SETTLE_MS, Promise.all([services.scheduler.stop(), services.activity.stop()])),
           waitAtMost(log, 'space jobs (the next start settles their spaces)', SETTLE_MS, services.spaceJobs.idle()),
           waitAtMost(log, 'HTTP requests in flight', SETTLE_MS, drained),
         ]);

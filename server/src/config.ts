@@ -54,6 +54,10 @@ export interface Config {
   healthRestartBackoffSeconds: number;
   /** Automatic restarts of an unhealthy space in a row; then it stays UNHEALTHY and says so. */
   healthRestartLimit: number;
+  /** How long before an automatic stop (schedule, maximum uptime, idle) the owner is warned. */
+  autoStopWarningSeconds: number;
+  /** How often a replica writes the activity it coalesced (terminal input, proxied traffic) per space. */
+  activityFlushMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -83,6 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     healthRestartBackoffSeconds:
       overrides.healthRestartBackoffSeconds ?? seconds(env.KNOT_HEALTH_RESTART_BACKOFF_SECONDS ?? '10', 'KNOT_HEALTH_RESTART_BACKOFF_SECONDS', false),
     healthRestartLimit: overrides.healthRestartLimit ?? positiveInt(env.KNOT_HEALTH_RESTART_LIMIT ?? '5', 'KNOT_HEALTH_RESTART_LIMIT'),
+    autoStopWarningSeconds:
+      overrides.autoStopWarningSeconds ?? seconds(env.KNOT_AUTOSTOP_WARNING_SECONDS ?? '600', 'KNOT_AUTOSTOP_WARNING_SECONDS', true),
+    // Not an environment variable: a few seconds keeps the writes cheap and idle stops honest; tests may shorten it.
+    activityFlushMs: overrides.activityFlushMs ?? 5_000,
   };
 }
 

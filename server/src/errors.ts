@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'RUNTIME_UNAVAILABLE'
   | 'ALREADY_SET_UP'
-  | 'TOO_MANY_ATTEMPTS';
+  | 'TOO_MANY_ATTEMPTS'
+  | 'OUTSIDE_SCHEDULE'
+  | 'SPACE_NOT_RUNNING';
 
 /**
  * A refusal a person should read. Yoga passes GraphQLErrors through unmasked, so the message and

@@ -11,6 +11,8 @@ export interface EventMap {
   /** Something that a cached login depends on changed (token revoked, user deactivated, roles edited). */
   auth: { userId?: string };
   template: { templateId: string };
+  /** A space's scheduler due time was set (epoch ms): a sleeping scheduler on any replica wakes by then. */
+  schedule: { dueAt: number };
 }
 export type Topic = keyof EventMap;
 

@@ -13,6 +13,8 @@ import type { GarbageCollector } from './spaces/garbage-collector.js';
 import type { ServiceReports } from './spaces/service-report.js';
 import type { AgentConnections } from './agent-gateway/types.js';
 import type { TerminalSessions } from './terminal/sessions.js';
+import type { ActivityRecorder } from './scheduler/activity.js';
+import type { Scheduler } from './scheduler/scheduler.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -37,4 +39,8 @@ export interface Services {
   agents: AgentConnections;
   /** Shells that outlive their sockets (the web terminal's sessions). */
   terminals: TerminalSessions;
+  /** Automatic stops (schedule, maximum uptime, idle) and their warnings. */
+  scheduler: Scheduler;
+  /** Where terminals, proxies and the agent gateway count a space's activity. */
+  activity: ActivityRecorder;
 }

@@ -118,6 +118,8 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.startSpace':                                            [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
   'Mutation.stopSpace':                                             [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
   'Mutation.restartSpace':                                          [UNAUTH,            NOT_FOUND, PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
+  // Got past authorization; refused only because the (manual, stopped) space is not running.
+  'Mutation.keepSpaceRunning':                                      [UNAUTH,            NOT_FOUND, 'SPACE_NOT_RUNNING', NOT_FOUND, NOT_FOUND, NOT_FOUND, 'SPACE_NOT_RUNNING', 'SPACE_NOT_RUNNING'],
   'Mutation.deleteSpace':                                           [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
   // Only the owner mints a manual space's agent token: those who may see the space hear FORBIDDEN.
   'Mutation.createAgentToken':                                      [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],

@@ -307,6 +307,7 @@ const CALLS: Record<string, Call> = {
   'Mutation.startSpace': gql(`mutation($id: ID!) { startSpace(id: $id) { id } }`, ID(() => fx.manualSpaceId)),
   'Mutation.stopSpace': gql(`mutation($id: ID!) { stopSpace(id: $id) { id } }`, ID(() => fx.manualSpaceId)),
   'Mutation.restartSpace': gql(`mutation($id: ID!) { restartSpace(id: $id) { id } }`, ID(() => fx.manualSpaceId)),
+  'Mutation.keepSpaceRunning': gql(`mutation($id: ID!) { keepSpaceRunning(id: $id) { id } }`, ID(() => fx.manualSpaceId)),
   'Mutation.deleteSpace': gql(`mutation($id: ID!) { deleteSpace(id: $id) }`, async (a) => ({ id: await newSpace(`drop-${lower(a)}`) })),
   'Mutation.createAgentToken': gql(`mutation($id: ID!) { createAgentToken(spaceId: $id) { token } }`, ID(() => fx.manualSpaceId)),
   'Query.space (terminalSessions)': gql(`query($id: ID!) { space(id: $id) { terminalSessions { id } } }`, ID(() => fx.runningSpaceId)),

@@ -1,5 +1,6 @@
 import { and, count, eq, isNull, ne, sql } from 'drizzle-orm';
-import { apiTokens, roles, sessions, userRoles, users } from '../../../schema/db/index.js';
+import { apiTokens, roles, sessions, spaces, userRoles, users } from '../../../schema/db/index.js';
+import { replanSpaces } from '../scheduler/replan.js';
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db.js';
 import { KnotError, badInput, notFound } from '../errors.js';
@@ -26,7 +27,7 @@ export interface AccountDeps {
   db: Db;
   pubsub: PubSub;
   viewers: Pick<ViewerResolver, 'invalidateAll'>;
-  config: { passwordHashCost: ScryptCost };
+  config: { passwordHashCost: ScryptCost; autoStopWarningSeconds: number };
   loginThrottle: LoginThrottle;
 }
 
@@ -289,6 +290,8 @@ export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: Pr
     .catch(nameTakenOnRace('email', `The email ${changes.email} is already used by another user.`));
   // Cached viewers carry the user row (and its service password): refresh them everywhere.
   await authChanged(deps, { userId: viewer.user.id });
+  // Schedules are read in the owner's time zone: running spaces' window ends move with it.
+  if (changes.timezone) await replanSpaces(deps, eq(spaces.ownerId, viewer.user.id));
   return user;
 }
 

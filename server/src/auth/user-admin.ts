@@ -2,6 +2,7 @@ import { count, eq, inArray, sql } from 'drizzle-orm';
 import { roles, spaces, userRoles, users } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
+import { replanSpaces } from '../scheduler/replan.js';
 import { authChanged, endCredentials, insertUser, type AccountDeps, type NewUserInput } from './accounts.js';
 import { ADMIN_ROLE_ID, lacking } from './permissions.js';
 import { isForeignKeyViolation, nameTakenOnRace } from './unique.js';
@@ -123,6 +124,8 @@ export async function updateUser(deps: AccountDeps, viewer: Viewer, id: string, 
       throw err;
     });
   await authChanged(deps, { userId: id });
+  // Schedules are read in the owner's time zone: running spaces' window ends move with it.
+  if (changes.timezone) await replanSpaces(deps, eq(spaces.ownerId, id));
   return user;
 }
 

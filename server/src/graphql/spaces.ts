@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { eq, inArray } from 'drizzle-orm';
-import { HEALTH_STATES, PORT_PROTOCOLS, SPACE_CHANGE_KINDS, SPACE_STATUSES, type PortProtocol } from '../../../protocol/enums.js';
+import { AUTO_STOP_REASONS, HEALTH_STATES, PORT_PROTOCOLS, SPACE_CHANGE_KINDS, SPACE_STATUSES, type PortProtocol } from '../../../protocol/enums.js';
+import { keepSpaceRunning } from '../scheduler/keep.js';
 import { spaces, templates, users } from '../../../schema/db/index.js';
 import type { EventMap } from '../pubsub.js';
 import { canManage, getSpaceFor } from '../spaces/access.js';
@@ -25,6 +26,7 @@ export const SpaceStatusEnum = builder.enumType('SpaceStatus', { values: SPACE_S
 const SpaceChangeKindEnum = builder.enumType('SpaceChangeKind', { values: SPACE_CHANGE_KINDS });
 const PortProtocolEnum = builder.enumType('PortProtocol', { values: PORT_PROTOCOLS });
 const SpaceHealthEnum = builder.enumType('SpaceHealth', { values: HEALTH_STATES });
+const AutoStopReasonEnum = builder.enumType('AutoStopReason', { values: AUTO_STOP_REASONS });
 
 
 const VSCodeTunnelRef = builder.objectRef<{ name: string; connected: boolean }>('VSCodeTunnel').implement({
@@ -117,6 +119,28 @@ SpaceRef.implement({
     services: t.field({
       type: SpaceServicesRef,
       resolve: async (s, _args, ctx) => servicesOf(s, await templateOf(s, ctx), ctx),
+    }),
+    autoStopAt: t.expose('autoStopAt', {
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'While running: when Knot will stop the space by itself (see autoStopReason); null when nothing will. Activity may move an idle stop later: the scheduler re-plans before acting, and subscribers get AUTO_STOP when it moves by a minute or more.',
+    }),
+    autoStopReason: t.field({ type: AutoStopReasonEnum, nullable: true, resolve: (s) => s.autoStopReason }),
+    autoStopWarning: t.boolean({
+      description: 'True once the warning before the planned stop went out (KNOT_AUTOSTOP_WARNING_SECONDS before it; a spaceChanged event of kind AUTO_STOP_WARNING); false again when the stop moves later.',
+      resolve: (s) => s.status === 'RUNNING' && !!s.autoStopWarnedAt,
+    }),
+    lastActivityAt: t.expose('lastActivityAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'The last activity counted for the idle timeout (written every few seconds while there is some).',
+    }),
+    stoppedReason: t.field({
+      type: AutoStopReasonEnum,
+      nullable: true,
+      description: 'Why Knot stopped the space by itself; null after a stop by a person, and from the next start.',
+      resolve: (s) => s.stoppedReason,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -297,6 +321,13 @@ builder.mutationFields((t) => ({
     type: SpaceRef,
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => restartSpace(ctx.services, ctx.services.spaceJobs, requireViewer(ctx), String(id)),
+  }),
+  keepSpaceRunning: t.field({
+    type: SpaceRef,
+    description:
+      "Moves an idle or maximum-uptime stop one whole period later (both periods start again now); never past the schedule window's end. SPACE_NOT_RUNNING unless the space runs.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => keepSpaceRunning(ctx.services, requireViewer(ctx), String(id)),
   }),
   deleteSpace: t.boolean({
     description: 'Only STOPPED or FAILED spaces (SPACE_NOT_STOPPED otherwise). Removes the container and every volume with its data.',

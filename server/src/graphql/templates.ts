@@ -5,11 +5,34 @@ import { createTemplate, deleteTemplate, getTemplate, updateTemplate, type Templ
 import { createVariable, deleteVariable, updateVariable, type VariableRow } from '../templates/variables.js';
 import { notFound } from '../errors.js';
 import { templateOpenTo, templatesClosedTo } from '../spaces/quotas.js';
+import { WEEKDAYS } from '../../../protocol/enums.js';
+import type { ScheduleWindow } from '../scheduler/schedule.js';
 import { builder } from './builder.js';
 import { requirePermission, requireViewer } from './context.js';
 
 export const PlatformEnum = builder.enumType('Platform', { values: ['DOCKER', 'MANUAL'] as const });
 export const TemplateRef = builder.objectRef<TemplateRow>('Template');
+
+export const WeekdayEnum = builder.enumType('Weekday', { values: WEEKDAYS });
+
+const ScheduleWindowRef = builder.objectRef<ScheduleWindow>('ScheduleWindow').implement({
+  description: "A weekly window spaces may run in, in the space owner's time zone (their profile).",
+  fields: (t) => ({
+    days: t.field({ type: [WeekdayEnum], resolve: (w) => w.days }),
+    from: t.exposeString('from', { description: '"08:00": 24-hour wall-clock time.' }),
+    to: t.exposeString('to', { description: '"18:00"; "24:00" is midnight at the end of the day. Windows that touch run together.' }),
+  }),
+});
+
+const ScheduleWindowInput = builder.inputType('ScheduleWindowInput', {
+  fields: (t) => ({
+    // Strings, not the Weekday enum, so an unknown day gets BAD_USER_INPUT that names it (an enum
+    // would fail validation before Knot could say which window is wrong).
+    days: t.stringList({ required: true, description: 'MONDAY … SUNDAY.' }),
+    from: t.string({ required: true, description: '"08:00"' }),
+    to: t.string({ required: true, description: '"18:00" (after from; "24:00" for midnight)' }),
+  }),
+});
 
 TemplateRef.implement({
   fields: (t) => ({
@@ -25,6 +48,16 @@ TemplateRef.implement({
     withSSH: t.exposeBoolean('withSSH'),
     hash: t.exposeString('hash'),
     active: t.exposeBoolean('active'),
+    schedule: t.field({
+      type: [ScheduleWindowRef],
+      description: 'Empty: spaces may run at any time. Otherwise startSpace outside every window is refused (OUTSIDE_SCHEDULE) and a running space stops at its window\'s end.',
+      resolve: (r) => r.schedule,
+    }),
+    maxUptimeSeconds: t.exposeInt('maxUptimeSeconds', { nullable: true, description: 'A space stops this long after it started (or after keepSpaceRunning); null: no limit.' }),
+    idleTimeoutSeconds: t.exposeInt('idleTimeoutSeconds', {
+      nullable: true,
+      description: 'A space with no activity (terminal input, proxied or forwarded traffic, an SSH login, a busy code-server) for this long stops; null: never.',
+    }),
     autoRestart: t.exposeBoolean('autoRestart', {
       description: "Restart a space whose job spec's healthcheck (or image's HEALTHCHECK) fails `retries` times in a row, with backoff, a few times at most.",
     }),
@@ -48,6 +81,9 @@ const TemplateInput = builder.inputType('TemplateInput', {
     computeUnits: t.int({ description: 'What a running space of it counts against the compute quota (0 to 1,000,000; default 0).' }),
     storageUnits: t.int({ description: 'What each space of it counts against the storage quota (0 to 1,000,000; default 0).' }),
     autoRestart: t.boolean(),
+    schedule: t.field({ type: [ScheduleWindowInput], description: 'Replaces the schedule; [] removes it.' }),
+    maxUptimeSeconds: t.int({ description: 'At least 10; null removes the limit (omitted: unchanged).' }),
+    idleTimeoutSeconds: t.int({ description: 'At least 10; null turns idle stops off (omitted: unchanged).' }),
   }),
 });
 

@@ -6,7 +6,10 @@ import type { Db } from '../db.js';
 import { KnotError, notFound } from '../errors.js';
 import { RuntimeUnavailableError, type ContainerInfo } from '../runtime/index.js';
 import { formatMemory } from '../templates/job-fields.js';
-import { isUuid, readVariables } from '../templates/store.js';
+import { planAutoStop, planColumns } from '../scheduler/plan.js';
+import { describeInZone, nextAllowedStart } from '../scheduler/schedule.js';
+import type { AutoStopReason } from '../../../protocol/enums.js';
+import { isUuid, readVariables, type TemplateRow } from '../templates/store.js';
 import { canManage } from './access.js';
 import { containerName, type SpaceDeps } from './deps.js';
 import type { SpaceJobs } from './jobs.js';
@@ -39,6 +42,8 @@ export const AGENT_GATEWAY = systemActor('agent-gateway');
 export const GARBAGE_COLLECTOR = systemActor('garbage-collector');
 /** Restarts a space whose health check keeps failing, when its template asks for it (health.ts). */
 export const HEALTH_MONITOR = systemActor('health-check');
+/** Stops spaces at their schedule's end, maximum uptime or idle timeout (server/src/scheduler/). */
+export const SCHEDULER = systemActor('scheduler');
 
 const isSystem = (actor: Actor): actor is SystemActor => 'system' in actor;
 const actorId = (actor: Actor) => (isSystem(actor) ? null : actor.user.id);
@@ -75,6 +80,8 @@ export const TRANSITIONS = {
 } as const satisfies Record<string, Edge>;
 
 export type TransitionName = keyof typeof TRANSITIONS;
+
+const NO_AUTO_STOP = { autoStopAt: null, autoStopReason: null, autoStopWarnedAt: null, schedulerDueAt: null } as const;
 
 /** Every space begins STOPPED, with nothing in Docker yet. */
 export async function insertSpace(db: Pick<Db, 'insert'>, values: Omit<typeof spaces.$inferInsert, 'status' | 'id'>): Promise<SpaceRow> {
@@ -115,10 +122,12 @@ interface TransitionOptions {
  */
 export async function transition(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, id: string, edge: TransitionName, options: TransitionOptions = {}): Promise<Moved | null> {
   const { from, to } = TRANSITIONS[edge];
+  // A planned automatic stop belongs to one run: whatever leaves RUNNING drops it.
+  const plan = to === 'RUNNING' ? {} : NO_AUTO_STOP;
   const write = async (db: Db) => {
     const [moved] = await db
       .update(spaces)
-      .set({ ...options.set, status: to, updatedAt: new Date() })
+      .set({ ...plan, ...options.set, status: to, updatedAt: new Date() })
       .where(and(eq(spaces.id, id), inArray(spaces.status, [...from]), options.where))
       .returning();
     return moved;
@@ -218,6 +227,17 @@ async function loadDockerSpace(deps: SpaceDeps, actor: Actor, id: string, comman
   return row;
 }
 
+/** A template with a schedule starts its spaces only inside a window (read in the owner's time zone). */
+function refuseOutsideSchedule(template: TemplateRow, timezone: string, word: 'started' | 'restarted') {
+  const next = nextAllowedStart(template.schedule, timezone, new Date());
+  if (!next) return;
+  throw new KnotError(
+    'OUTSIDE_SCHEDULE',
+    `Spaces of the template "${template.name}" can only be ${word} inside its schedule; the next window opens ${describeInZone(next, timezone)}.`,
+    { nextAllowedAt: next.toISOString(), timezone },
+  );
+}
+
 /** STOPPED or FAILED → STARTING; the container is started by a background job (follow spaceChanged for RUNNING or FAILED). */
 export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, id: string): Promise<SpaceRow> {
   // Everything the start renders from is read here, alongside the checks and the engine's ping.
@@ -226,9 +246,10 @@ export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor,
     Promise.all([loadDockerSpace(deps, actor, id, 'start'), readVariables(deps)]),
   );
   await requireTemplateOpen(deps.db, template, owner, actorId(actor));
+  refuseOutsideSchedule(template, owner.timezone, 'started');
   // A person starting it again gives automatic restarts a fresh count.
   const moved = await transition(deps, id, 'start', {
-    set: { error: null, pullProgress: null, healthRestarts: 0 },
+    set: { error: null, pullProgress: null, healthRestarts: 0, stoppedReason: null },
     audit: { actor, action: 'startSpace' },
     computeQuotaOf: owner.id,
   });
@@ -255,11 +276,12 @@ export async function stopSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, 
 export async function restartSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor, id: string, reason?: Record<string, unknown>): Promise<SpaceRow> {
   const { template, owner } = await whileCheckingRuntime(deps, loadDockerSpace(deps, actor, id, 'restart'));
   await requireTemplateOpen(deps.db, template, owner, actorId(actor));
+  refuseOutsideSchedule(template, owner.timezone, 'restarted');
   // Checked here, so an over-quota restart is refused before anything stops (and again when it
   // starts: another start may take the units while this one stops).
   const moved = await transition(deps, id, 'stop', {
     // Only the health monitor's own restarts count towards its cap.
-    ...(actor === HEALTH_MONITOR ? {} : { set: { healthRestarts: 0 } }),
+    set: { stoppedReason: null, ...(actor === HEALTH_MONITOR ? {} : { healthRestarts: 0 }) },
     audit: { actor, action: 'restartSpace', ...(reason ? { details: reason } : {}) },
     computeQuotaOf: owner.id,
   });
@@ -303,8 +325,13 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
     await failStart(deps, space, err, announced);
     return;
   }
+  const now = new Date();
+  const since = { uptimeSince: now, lastActivityAt: now };
+  const stop = planAutoStop(since, launched.template, launched.ownerTimezone, now);
   const running = await transition(deps, space.id, 'started', {
     set: {
+      ...since,
+      ...planColumns(stop, now, deps.config.autoStopWarningSeconds),
       containerId: launched.containerId,
       startedTemplateHash: launched.templateHash,
       agentTokenHash: launched.agentTokenHash,
@@ -325,6 +352,7 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
   await running.announced;
   // Its token is recorded now, so the agent's first connection is accepted.
   launched.startAgent?.().catch((err) => deps.log.warn({ spaceId: space.id, err }, 'the Knot agent could not be started in the space'));
+  if (stop) await deps.pubsub.publish('schedule', { dueAt: running.row.schedulerDueAt!.getTime() });
   // A container that died before RUNNING was recorded had its 'die' event ignored (the space was
   // still STARTING, Knot's own doing); look once more so it cannot stay RUNNING with nothing behind it.
   const after = await deps.runtime.inspectContainer(launched.containerId);
@@ -402,6 +430,23 @@ export async function finishDelete(deps: SpaceDeps, space: SpaceRow): Promise<vo
 }
 
 // --- what the server notices by itself ---
+
+/**
+ * RUNNING → STOPPING because a planned automatic stop came due. `stillDue` is the scheduler's
+ * proof that nothing moved the plan since it read it; with the status it makes the claim: of
+ * two replicas acting on the same due stop, one writes it, and only that one audits and stops.
+ */
+export async function autoStopSpace(deps: SpaceDeps, jobs: SpaceJobs, spaceId: string, reason: AutoStopReason, stillDue: SQL, dueAt: Date): Promise<boolean> {
+  const moved = await transition(deps, spaceId, 'stop', {
+    set: { stoppedReason: reason },
+    where: stillDue,
+    audit: { actor: SCHEDULER, action: 'stopSpace', details: { reason, dueAt: dueAt.toISOString() } },
+  });
+  if (!moved) return false;
+  jobs.run((d) => runStop(d, moved.row, 'stopped', moved.announced));
+  await moved.announced;
+  return true;
+}
 
 /** Boot reconciliation: a start cut off by a crash fails (its container was removed first). */
 export async function abandonStart(deps: SpaceDeps, spaceId: string): Promise<void> {

@@ -43,6 +43,9 @@ export interface Launched {
   startAgent?: () => Promise<void>;
   /** Why the space runs without Knot's agent, to show on it; null when nothing is wrong. */
   notice: string | null;
+  /** What the automatic stop is planned from (scheduler/plan.ts). */
+  template: typeof templates.$inferSelect;
+  ownerTimezone: string;
 }
 
 /**
@@ -132,6 +135,8 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
     agentTokenHash: hashToken(agentToken),
     startAgent: injected ? () => injected.start(containerId) : undefined,
     notice: agent.notice,
+    template,
+    ownerTimezone: owner.timezone,
   };
 }
 

@@ -17,8 +17,8 @@ export interface Starter {
   gives: string[];
   /** The image it runs; null for a manual space (the user's own machine). */
   image: string | null;
-  /** Every field but the sizes, which start at 0 (the admin sets them, as quotas are theirs). */
-  template: Required<{ [K in Exclude<keyof TemplateInput, 'computeUnits' | 'storageUnits'>]: NonNullable<TemplateInput[K]> }>;
+  /** Every field but the sizes, which start at 0 (the admin sets them, as quotas are theirs), and the automatic lifecycle (none). */
+  template: Required<{ [K in Exclude<keyof TemplateInput, 'computeUnits' | 'storageUnits' | 'schedule' | 'maxUptimeSeconds' | 'idleTimeoutSeconds'>]: NonNullable<TemplateInput[K]> }>;
 }
 
 /** The images the starters run unless KNOT_STARTER_IMAGES names others. */

@@ -9,11 +9,14 @@ import { KnotError, badInput, notFound } from '../errors.js';
 import { checkSize } from '../groups/limits.js';
 import { checkGroupIds, setTemplateGroups } from '../groups/store.js';
 import type { PubSub } from '../pubsub.js';
+import type { Config } from '../config.js';
 import { formatIssue } from './errors.js';
 import { templateHash } from './hash.js';
 import { redactSecrets } from './redact.js';
 import { rootKeysIn } from './root-keys.js';
 import { validateTemplate } from './validate.js';
+import { validatePeriod, validateSchedule, type ScheduleWindowInput } from '../scheduler/schedule.js';
+import { replanSpaces } from '../scheduler/replan.js';
 
 export type TemplateRow = typeof templates.$inferSelect;
 
@@ -21,6 +24,7 @@ export interface TemplateDeps {
   db: Db;
   pubsub: PubSub;
   box: CryptoBox;
+  config: Pick<Config, 'autoStopWarningSeconds'>;
 }
 
 export interface TemplateInput {
@@ -39,6 +43,19 @@ export interface TemplateInput {
   /** What each space of it counts against the storage quota; 0 when not given. */
   storageUnits?: number | null;
   autoRestart?: boolean | null;
+  schedule?: readonly ScheduleWindowInput[] | null;
+  /** Omitted (undefined): unchanged on update; null: none. */
+  maxUptimeSeconds?: number | null;
+  idleTimeoutSeconds?: number | null;
+}
+
+/** The automatic-lifecycle fields as given, checked; a key is absent when the input leaves it unchanged. */
+function lifecycleFields(input: TemplateInput) {
+  return {
+    ...(input.schedule != null ? { schedule: validateSchedule(input.schedule) } : {}),
+    ...(input.maxUptimeSeconds !== undefined ? { maxUptimeSeconds: validatePeriod('maxUptimeSeconds', 'maximum uptime', input.maxUptimeSeconds) } : {}),
+    ...(input.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: validatePeriod('idleTimeoutSeconds', 'idle timeout', input.idleTimeoutSeconds) } : {}),
+  };
 }
 
 /** The saved fields plus the groups it is open to (replaced when given; none: open to everyone). */
@@ -82,7 +99,9 @@ function checkRootKeys(viewer: Viewer, job: string) {
   );
 }
 
-async function prepare(deps: TemplateDeps, viewer: Viewer, input: Required<{ [K in keyof TemplateInput]: NonNullable<TemplateInput[K]> }>) {
+type PreparedInput = Required<{ [K in keyof Omit<TemplateInput, 'schedule' | 'maxUptimeSeconds' | 'idleTimeoutSeconds'>]: NonNullable<TemplateInput[K]> }>;
+
+async function prepare(deps: TemplateDeps, viewer: Viewer, input: PreparedInput) {
   const name = input.name.trim();
   if (!name) throw badInput('name', 'A template needs a name.');
   checkText('name', name, MAX_NAME, 'template name');
@@ -117,7 +136,8 @@ async function checkNameFree(db: Db, name: string, exceptId?: string) {
 
 export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: TemplateSaveInput): Promise<TemplateRow> {
   const groupIds = await checkGroupIds(deps.db, input.groupIds ?? []);
-  const values = await prepare(deps, viewer, {
+  const lifecycle = lifecycleFields(input);
+  const prepared = await prepare(deps, viewer, {
     name: input.name ?? '',
     description: input.description ?? '',
     platform: input.platform ?? 'DOCKER',
@@ -132,6 +152,7 @@ export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: 
     storageUnits: input.storageUnits ?? 0,
     autoRestart: input.autoRestart ?? false,
   });
+  const values = { ...prepared, ...lifecycle };
   await checkNameFree(deps.db, values.name);
   return deps.db
     .transaction(async (tx) => {
@@ -147,6 +168,7 @@ export async function createTemplate(deps: TemplateDeps, viewer: Viewer, input: 
 export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: string, input: TemplateSaveInput): Promise<TemplateRow> {
   const current = await getTemplate(deps.db, id);
   const groupIds = input.groupIds ? await checkGroupIds(deps.db, input.groupIds) : null;
+  const lifecycle = lifecycleFields(input);
   const merged = Object.fromEntries(
     Object.entries(current).map(([k, v]) => [k, (input as Record<string, unknown>)[k] ?? v]),
   ) as TemplateRow;
@@ -154,7 +176,7 @@ export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: str
     const [inUse] = await deps.db.select({ n: count() }).from(spaces).where(eq(spaces.templateId, id));
     if (inUse!.n > 0) throw new KnotError('TEMPLATE_IN_USE', 'The platform of a template with spaces cannot change.');
   }
-  const values = await prepare(deps, viewer, merged);
+  const values = { ...(await prepare(deps, viewer, merged)), ...lifecycle };
   if (values.name.toLowerCase() !== current.name.toLowerCase()) await checkNameFree(deps.db, values.name, id);
   const row = await deps.db.transaction(async (tx) => {
     const [updated] = await tx
@@ -176,6 +198,8 @@ export async function updateTemplate(deps: TemplateDeps, viewer: Viewer, id: str
     .catch(groupGoneOnRace);
   await deps.pubsub.publish('template', { templateId: id });
   if (values.hash !== current.hash) await announceUpdateAvailable(deps, id);
+  // A new schedule, uptime or idle timeout applies to the spaces running now.
+  if (Object.keys(lifecycle).length) await replanSpaces(deps, eq(spaces.templateId, id));
   return row;
 }
 
