@@ -38,7 +38,7 @@ export function createForwardRoute(services: Services) {
       const entry = { ...revocableSocket(services, ws, req), ws };
       live.add(entry);
       ws.once('close', () => live.delete(entry));
-      join(ws, stream);
+      join(ws, stream, spaceId);
     });
   }
 
@@ -50,7 +50,10 @@ export function createForwardRoute(services: Services) {
     }
   }
 
-  function join(ws: WebSocket, stream: Duplex) {
+  function join(ws: WebSocket, stream: Duplex, spaceId: string) {
+    // Bytes either way (an SSH session's keystrokes or its output) keep the space from counting as idle.
+    ws.on('message', () => services.activity.touch(spaceId));
+    stream.on('data', () => services.activity.touch(spaceId));
     // e.g. a frame over the cap (the socket closes with 1009): worth a line, never a crash.
     ws.on('error', (err) => services.log.info({ err: err.message }, 'forward socket error'));
     const remote = createWebSocketStream(ws);

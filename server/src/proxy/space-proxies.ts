@@ -31,13 +31,16 @@ export function createSpaceProxies(services: Services) {
    * `recheck` tells, from the credentials as they came in (the proxy strips them before the
    * request goes upstream), whether the caller may still use a long-lived proxied WebSocket.
    */
-  function forward(req: IncomingMessage, sink: Sink, head: Buffer | null, target: ProxyTarget, rest: string, recheck: (asked: IncomingMessage) => Promise<unknown>) {
+  function forward(req: IncomingMessage, sink: Sink, head: Buffer | null, target: ProxyTarget, rest: string, recheck: (asked: IncomingMessage) => Promise<unknown>, spaceId: string) {
+    // Every proxied request, and every frame a proxied WebSocket sends in, is activity (scheduler/activity.ts).
+    services.activity.touch(spaceId);
     if (!head) return proxy.web(req, sink as ServerResponse, target, rest);
     const asked = { headers: { ...req.headers }, socket: req.socket } as IncomingMessage;
     const socket = sink as Duplex;
     const entry: Revocable = { stillAllowed: async () => !!(await recheck(asked)), end: () => socket.destroy() };
     live.add(entry);
     socket.once('close', () => live.delete(entry));
+    socket.on('data', () => services.activity.touch(spaceId));
     proxy.ws(req, socket, head, target, rest);
   }
 
@@ -82,7 +85,7 @@ export function createSpaceProxies(services: Services) {
           ? desktopTarget(access, report, prefix)
           : webPortTarget(access, report, port, prefix);
     if (target instanceof Refusal) return refuse(req, sink, route, target, { viewer, spaceId: parts.spaceId });
-    forward(req, sink, head, target, `${rest || '/'}${query}`, (asked) => viewerOf(services, asked));
+    forward(req, sink, head, target, `${rest || '/'}${query}`, (asked) => viewerOf(services, asked), parts.spaceId);
   }
 
   /**
@@ -118,7 +121,7 @@ export function createSpaceProxies(services: Services) {
           ? desktopTarget(access, report, '')
           : webPortTarget(access, report, portHost.port, '');
     if (target instanceof Refusal) return refuse(req, sink, 'port-host', target, { viewer, spaceId });
-    forward(req, sink, head, target, req.url ?? '/', (asked) => portHostViewer(services, asked, portHost.host));
+    forward(req, sink, head, target, req.url ?? '/', (asked) => portHostViewer(services, asked, portHost.host), spaceId);
   }
 
   /** Knot's side of the port-host login handoff: only for the user's own spaces. */

@@ -16,6 +16,8 @@ import { replanSpaces, type PlanDeps } from './replan.js';
  * or one that fell a minute or more behind, is planned again here, so subscribers hear it.
  */
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** How far the shown idle stop may lag behind the activity before subscribers are told. */
 const STALE_PLAN_SECONDS = 60;
 
@@ -31,7 +33,8 @@ export class ActivityRecorder {
 
   /** Counts activity in a space now; cheap enough for every keystroke and every proxied chunk. */
   touch(spaceId: string): void {
-    if (this.stopped) return;
+    // Only ids (one bad value would fail the whole batch's write).
+    if (this.stopped || !UUID.test(spaceId)) return;
     this.pending.set(spaceId, Date.now());
     if (!this.timer && !this.flushing) this.arm();
   }

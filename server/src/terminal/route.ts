@@ -57,6 +57,8 @@ export function createTerminalRoute(services: Services) {
       ws.once('close', () => live.delete(entry));
       // ws closes the socket itself (e.g. 1009 for a huge frame); the error only needs a log line.
       ws.on('error', (err) => services.log.info({ err: err.message }, 'terminal socket error'));
+      // What the user types (and resizes) counts as activity for the idle timeout (scheduler/activity.ts).
+      ws.on('message', () => services.activity.touch(access.space.id));
       if (session) return session.attach(ws, from ?? undefined, url.searchParams.has('cols') ? size : null);
       void serve(ws, access, size!);
     });
