@@ -29,6 +29,7 @@ import { onContainerEvent, reconcileAtBoot, reconcileRunning } from './spaces/re
 import { LABELS } from './spaces/deps.js';
 import { spaceRoutesFeature } from './proxy/routes.js';
 import { TerminalSessions } from './terminal/sessions.js';
+import { TemplateImagePulls } from './templates/image-pulls.js';
 import { agentGatewayFeature } from './agent-gateway/index.js';
 import type { Feature } from './feature.js';
 import { ActivityRecorder } from './scheduler/activity.js';
@@ -96,6 +97,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     terminals: new TerminalSessions(config.terminalDetachSeconds * 1000, config.terminalSessionsPerSpace, log),
     scheduler: undefined as unknown as Scheduler,
     activity: undefined as unknown as ActivityRecorder,
+    templateImages: undefined as unknown as TemplateImagePulls,
   };
   services.spaceJobs = new SpaceJobs(services);
   services.health = new SpaceHealth(services, services.spaceJobs, {
@@ -104,6 +106,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   });
   services.activity = new ActivityRecorder(services);
   services.scheduler = new Scheduler(services, services.spaceJobs);
+  services.templateImages = new TemplateImagePulls(services);
 
   // Docker is the truth: follow its events, and settle what a previous server left half-done.
   const oomSeen = new Set<string>();

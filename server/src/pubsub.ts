@@ -13,6 +13,19 @@ export interface EventMap {
   template: { templateId: string };
   /** A space's scheduler due time was set (epoch ms): a sleeping scheduler on any replica wakes by then. */
   schedule: { dueAt: number };
+  /** How the pull of a template's image goes (templates/image-pulls.ts): small, and for template managers only. */
+  templateImage: TemplateImageEvent;
+}
+
+export interface TemplateImageEvent {
+  templateId: string;
+  /** null when the image names the space or its user, so it is known only at a start. */
+  image: string | null;
+  present: boolean;
+  pulling: boolean;
+  percent: number;
+  status: string;
+  error: string | null;
 }
 export type Topic = keyof EventMap;
 

@@ -15,6 +15,7 @@ import type { AgentConnections } from './agent-gateway/types.js';
 import type { TerminalSessions } from './terminal/sessions.js';
 import type { ActivityRecorder } from './scheduler/activity.js';
 import type { Scheduler } from './scheduler/scheduler.js';
+import type { TemplateImagePulls } from './templates/image-pulls.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -43,4 +44,6 @@ export interface Services {
   scheduler: Scheduler;
   /** Where terminals, proxies and the agent gateway count a space's activity. */
   activity: ActivityRecorder;
+  /** Template images pulled ahead of the first start, with live progress. */
+  templateImages: TemplateImagePulls;
 }

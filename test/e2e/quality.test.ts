@@ -5,7 +5,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REGISTRY } from '../helpers/env.js';
-import { busyboxJob, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
+import { busyboxJob, removeImageAfterSavePull, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
 import { NARROW, chooseSpaceMenuItem, contextAs, fitsWidth, launchBrowser, open, screenshot, spaceRow } from './browser.js';
@@ -123,6 +123,7 @@ describe('keyboard, narrow windows, failures and pulls in the browser', () => {
   it('shows a progress bar while the image is pulled, gone once the space runs', async () => {
     image = await pushRegistryOnlyImage(h.runtime);
     const pulled = await h.createTemplate({ name: 'From the registry', job: busyboxJob('', image.ref), volumes: VOLUMES });
+    await removeImageAfterSavePull(h, pulled.id, image.ref);
     await h.createSpace({ templateId: pulled.id, name: 'pulled' });
     const { page } = admin;
     await open(page, '/spaces');

@@ -98,6 +98,7 @@ export const FIELD_RULES: Record<string, Row> = {
 
   'Mutation.createTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   'Mutation.createTemplateFromStarter':                             [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
+  'Mutation.pullTemplateImage':                                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   // Root-equivalent job keys only from an Admin, at every save.
   'Mutation.createTemplate (privileged: true)':                     [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.createTemplate (host bind mount)':                      [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
@@ -130,6 +131,7 @@ export const FIELD_RULES: Record<string, Row> = {
   // Over graphql-ws; a socket without a valid credential is closed with 4403 before it can subscribe.
   'Subscription.spaceChanged':                                      ['WS 4403',         NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
   'Subscription.spacesChanged':                                     ['WS 4403',         FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
+  'Subscription.templateImagePull':                                 ['WS 4403',         FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   // The same over server-sent events (POST /graphql, Accept: text/event-stream).
   'Subscription.spaceChanged (server-sent events)':                 [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
   'Subscription.spacesChanged (server-sent events)':                [UNAUTH,            FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],

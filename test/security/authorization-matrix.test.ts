@@ -279,6 +279,7 @@ const CALLS: Record<string, Call> = {
 
   'Mutation.createTemplate': gql(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, (a) => ({ i: { name: `made by ${a}`, job: busyboxJob() } })),
   // The manual starter: no image, so nothing is pulled for it.
+  'Mutation.pullTemplateImage': gql(`mutation($id: ID!) { pullTemplateImage(id: $id) { present } }`, ID(() => fx.plainTemplateId)),
   'Mutation.createTemplateFromStarter': gql(`mutation { createTemplateFromStarter(starterId: "manual") { id } }`),
   'Mutation.createTemplate (privileged: true)': gql(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, (a) => ({
     i: { name: `privileged by ${a}`, job: busyboxJob('privileged: true\n') },
@@ -315,6 +316,7 @@ const CALLS: Record<string, Call> = {
 
   'Subscription.spaceChanged': subscribeWs(SPACE_CHANGED, ID(() => fx.stoppedSpaceId)),
   'Subscription.spacesChanged': subscribeWs(SPACES_CHANGED, () => ({ userId: as.owner.userId })),
+  'Subscription.templateImagePull': subscribeWs(`subscription($id: ID!) { templateImagePull(templateId: $id) { present } }`, ID(() => fx.plainTemplateId)),
   'Subscription.spaceChanged (server-sent events)': subscribeSse(SPACE_CHANGED, ID(() => fx.stoppedSpaceId)),
   'Subscription.spacesChanged (server-sent events)': subscribeSse(SPACES_CHANGED, () => ({ userId: as.owner.userId })),
 

@@ -6,6 +6,7 @@
  */
 import { createDockerRuntime, type Runtime } from '../../server/src/runtime/index.js';
 import { BUSYBOX_IMAGE } from '../helpers/env.js';
+import { waitFor } from '../helpers/wait.js';
 import type { GraphQLTestClient, Subscription } from '../helpers/graphql.js';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import type { Config } from '../../server/src/config.js';
@@ -144,6 +145,19 @@ export async function startSpacesHarness(
     },
   };
   return harness;
+}
+
+/**
+ * Saving a template pulls its image in the background; a test that wants a start to pull waits for
+ * that pull to end, then removes the image again.
+ */
+export async function removeImageAfterSavePull(h: Pick<SpacesHarness, 'admin' | 'runtime'>, templateId: string, image: string): Promise<void> {
+  const query = `query($id: ID!) { template(id: $id) { imagePull { pulling } } }`;
+  await waitFor(
+    async () => !(await h.admin.client.data<{ template: { imagePull: { pulling: boolean } } }>(query, { id: templateId })).template.imagePull.pulling,
+    { what: 'the pull that saving the template started' },
+  );
+  await h.runtime.removeImage(image);
 }
 
 /** Env of a space's container as Docker has it, or null when there is no container. */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_IMAGE, TEST_REGISTRY } from '../helpers/env.js';
-import { START_SPACE, busyboxJob, containerOf, startSpacesHarness, type SpaceChange, type SpacesHarness } from './fixture.js';
+import { START_SPACE, busyboxJob, containerOf, removeImageAfterSavePull, startSpacesHarness, type SpaceChange, type SpacesHarness } from './fixture.js';
 
 const run = promisify(execFile);
 // A name of its own in the local registry (the busybox layers, pushed under it), so no other test
@@ -37,6 +37,7 @@ describe('starting a space whose image is not on the engine', () => {
   it('pulls it, publishing progress up to 100 on the subscription before RUNNING', async () => {
     expect(await h.runtime.hasImage(REMOTE_IMAGE)).toBe(false);
     const template = await h.createTemplate({ name: 'from-registry', job: busyboxJob('', REMOTE_IMAGE), volumes: VOLUMES });
+    await removeImageAfterSavePull(h, template.id, REMOTE_IMAGE);
     const space = await h.createSpace({ templateId: template.id, name: 'pulled' });
     const sub = await h.watch(space.id);
     await h.admin.client.data(START_SPACE, { id: space.id });

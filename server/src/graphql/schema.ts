@@ -7,6 +7,7 @@ import './audit.js';
 import './templates.js';
 import './starters.js';
 import './groups.js';
+import './template-images.js';
 import './spaces.js';
 import './agents.js';
 import './terminals.js';

@@ -33,7 +33,10 @@ builder.mutationFields((t) => ({
     type: TemplateRef,
     description: 'Adds the starter as an ordinary template (named "… 2" if its name is taken); NOT_FOUND for an unknown starter.',
     args: { starterId: t.arg.id({ required: true }) },
-    resolve: (_root, { starterId }, ctx) =>
-      createTemplateFromStarter(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'create templates'), String(starterId)),
+    resolve: async (_root, { starterId }, ctx) => {
+      const row = await createTemplateFromStarter(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'create templates'), String(starterId));
+      ctx.services.templateImages.pullAfterSave(row);
+      return row;
+    },
   }),
 }));

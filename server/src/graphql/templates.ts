@@ -134,18 +134,24 @@ builder.mutationFields((t) => ({
   createTemplate: t.field({
     type: TemplateRef,
     description:
-      'Refused with BAD_USER_INPUT (extensions.line, extensions.problems) when the YAML or a variable is wrong. A size larger than its groups allow is saved, with the reason in `warnings`.',
+      'Refused with BAD_USER_INPUT (extensions.line, extensions.problems) when the YAML or a variable is wrong. A size larger than its groups allow is saved, with the reason in `warnings`. Starts pulling the image (Template.imagePull).',
     args: { input: t.arg({ type: TemplateInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      createTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'create templates'), { ...input, groupIds: input.groupIds?.map(String) }),
+    resolve: async (_root, { input }, ctx) => {
+      const row = await createTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'create templates'), { ...input, groupIds: input.groupIds?.map(String) });
+      ctx.services.templateImages.pullAfterSave(row); // so the first start need not wait for it
+      return row;
+    },
   }),
   updateTemplate: t.field({
     type: TemplateRef,
     description:
       'Running spaces of the template show updateAvailable at once when the job, volumes or services change. A size larger than its groups allow is saved, with the reason in `warnings`; removing groups stops nothing that runs.',
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: TemplateInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) =>
-      updateTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'edit templates'), String(id), { ...input, groupIds: input.groupIds?.map(String) }),
+    resolve: async (_root, { id, input }, ctx) => {
+      const row = await updateTemplate(ctx.services, requirePermission(ctx, 'MANAGE_TEMPLATES', 'edit templates'), String(id), { ...input, groupIds: input.groupIds?.map(String) });
+      ctx.services.templateImages.pullAfterSave(row);
+      return row;
+    },
   }),
   deleteTemplate: t.boolean({
     description: 'Refused with TEMPLATE_IN_USE while any space uses the template.',

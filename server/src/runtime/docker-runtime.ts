@@ -9,6 +9,7 @@ import { watchContainerEvents } from './events.js';
 import { collectExec, startDetached, startExec } from './exec.js';
 import { ensureNetwork, removeNetwork } from './networks.js';
 import { PullProgress, type PullMessage } from './pull-progress.js';
+import { sharedPulls } from './shared-pulls.js';
 import { followProgress, splitLogs } from './streams.js';
 import { fillVolume } from './volume-fill.js';
 import type {
@@ -65,7 +66,10 @@ class DockerRuntime implements Runtime {
     }
   }
 
-  async pullImage(ref: string, onProgress: (percent: number, status: string) => void = () => {}): Promise<void> {
+  /** Shared: callers asking for an image already being pulled wait on that pull (shared-pulls.ts). */
+  readonly pullImage = sharedPulls((ref, onProgress) => this.pullFromEngine(ref, onProgress));
+
+  private async pullFromEngine(ref: string, onProgress: (percent: number, status: string) => void): Promise<void> {
     const progress = new PullProgress(onProgress);
     let failure: string | undefined;
     try {
