@@ -67,7 +67,7 @@ class DockerRuntime implements Runtime {
   }
 
   /** Shared: callers asking for an image already being pulled wait on that pull (shared-pulls.ts). */
-  readonly pullImage = sharedPulls((ref, onProgress) => this.pullFromEngine(ref, onProgress));
+  readonly pullImage = sharedPulls((ref, onProgress) => this.pullFromEngine(ref, onProgress), (ref) => this.hasImage(ref));
 
   private async pullFromEngine(ref: string, onProgress: (percent: number, status: string) => void): Promise<void> {
     const progress = new PullProgress(onProgress);

@@ -182,6 +182,7 @@ export interface Runtime {
   ping(): Promise<void>;
 
   hasImage(ref: string): Promise<boolean>;
+  /** Pulls a missing image (one present is left as it is); concurrent callers share one pull. */
   pullImage(ref: string, onProgress?: PullProgress): Promise<void>;
   /** Untags/removes a local image; a missing image is fine. */
   removeImage(ref: string): Promise<void>;
