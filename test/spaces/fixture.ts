@@ -152,9 +152,13 @@ export async function startSpacesHarness(
  * that pull to end, then removes the image again.
  */
 export async function removeImageAfterSavePull(h: Pick<SpacesHarness, 'admin' | 'runtime'>, templateId: string, image: string): Promise<void> {
-  const query = `query($id: ID!) { template(id: $id) { imagePull { pulling } } }`;
+  // Waits for the image to be there, not merely for no pull to be running: the save's pull may not have begun yet.
+  const query = `query($id: ID!) { template(id: $id) { imagePull { present pulling } } }`;
   await waitFor(
-    async () => !(await h.admin.client.data<{ template: { imagePull: { pulling: boolean } } }>(query, { id: templateId })).template.imagePull.pulling,
+    async () => {
+      const { imagePull } = (await h.admin.client.data<{ template: { imagePull: { present: boolean; pulling: boolean } } }>(query, { id: templateId })).template;
+      return imagePull.present && !imagePull.pulling;
+    },
     { what: 'the pull that saving the template started' },
   );
   await h.runtime.removeImage(image);
