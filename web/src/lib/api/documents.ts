@@ -7,6 +7,7 @@ import { graphql } from '../../../../schema/client/graphql.js';
 const SpaceFields = graphql(`
   fragment SpaceFields on Space {
     id name shell altNames status error pullProgress updateAvailable health healthReason
+    autoStopAt autoStopReason autoStopWarning stoppedReason
     template { id name platform }
     owner { id }
     services { terminal codeServer codeServerUrl desktop desktopUrl ssh vscodeTunnel { name connected } ports { name port protocol url } }
@@ -23,6 +24,7 @@ const UserFields = graphql(
 const TemplateFields = graphql(`
   fragment TemplateFields on Template {
     id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active groupIds computeUnits storageUnits autoRestart warnings
+    schedule { days from to } maxUptimeSeconds idleTimeoutSeconds
   }
 `);
 
@@ -59,6 +61,7 @@ export const UPDATE_SPACE = graphql(`mutation UpdateSpace($id: ID!, $input: Upda
 export const START_SPACE = graphql(`mutation StartSpace($id: ID!) { startSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
 export const STOP_SPACE = graphql(`mutation StopSpace($id: ID!) { stopSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
 export const RESTART_SPACE = graphql(`mutation RestartSpace($id: ID!) { restartSpace(id: $id) { ...SpaceFields } }`, [SpaceFields]);
+export const KEEP_SPACE_RUNNING = graphql(`mutation KeepSpaceRunning($id: ID!) { keepSpaceRunning(id: $id) { ...SpaceFields } }`, [SpaceFields]);
 export const DELETE_SPACE = graphql(`mutation DeleteSpace($id: ID!) { deleteSpace(id: $id) }`);
 export const TERMINAL_SESSIONS = graphql(`query TerminalSessions($id: ID!) { space(id: $id) { id terminalSessions { id createdAt attached expiresAt } } }`);
 export const CLOSE_TERMINAL_SESSION = graphql(`mutation CloseTerminalSession($spaceId: ID!, $sessionId: ID!) { closeTerminalSession(spaceId: $spaceId, sessionId: $sessionId) }`);

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@urql/core';
 import { mutate } from '../api/client.js';
-import { CREATE_SPACE, DELETE_SPACE, RESTART_SPACE, START_SPACE, STOP_SPACE, UPDATE_SPACE } from '../api/documents.js';
+import { CREATE_SPACE, DELETE_SPACE, KEEP_SPACE_RUNNING, RESTART_SPACE, START_SPACE, STOP_SPACE, UPDATE_SPACE } from '../api/documents.js';
 import type { Shell, Space } from '../api/types.js';
 import type { SpaceList } from '../state/space-list.svelte.js';
 import type { SpaceAction } from '../state/space-view.js';
@@ -15,6 +15,11 @@ const LIFECYCLE: Record<'start' | 'stop' | 'restart', TypedDocumentNode<unknown,
  */
 export async function changeSpaceState(list: SpaceList, space: Space, action: 'start' | 'stop' | 'restart'): Promise<void> {
   await withPending(list, space.id, action, () => mutate(LIFECYCLE[action], { id: space.id }));
+}
+
+/** Pushes an idle or uptime stop back by one period; a refusal (e.g. SPACE_NOT_RUNNING) is a toast with the server's sentence. */
+export async function keepSpaceRunning(list: SpaceList, space: Space): Promise<void> {
+  await withPending(list, space.id, 'keep', () => mutate(KEEP_SPACE_RUNNING, { id: space.id }));
 }
 
 export async function deleteSpace(list: SpaceList, space: Space): Promise<boolean> {

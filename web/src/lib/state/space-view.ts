@@ -10,7 +10,7 @@ export const STATUS_LABELS: Record<SpaceStatus, string> = {
   FAILED: 'Failed',
 };
 
-export type SpaceAction = 'start' | 'stop' | 'restart' | 'edit' | 'delete' | 'ssh' | 'agent';
+export type SpaceAction = 'start' | 'stop' | 'restart' | 'edit' | 'delete' | 'ssh' | 'agent' | 'keep';
 
 export interface MenuEntry {
   action: SpaceAction | null;
