@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   start: async () => (await import('./start.js')).benchStart,
   agents: async () => (await import('./agents.js')).benchAgents,
   ui: async () => (await import('./ui.js')).benchUi,
+  scheduler: async () => (await import('./scheduler.js')).benchScheduler,
   'agent-cold-start': async () => (await import('./agent-cold-start.js')).benchAgentColdStart,
 };
 
