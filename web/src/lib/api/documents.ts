@@ -73,6 +73,17 @@ export const CREATE_TEMPLATE = graphql(`mutation CreateTemplate($input: Template
 export const UPDATE_TEMPLATE = graphql(`mutation UpdateTemplate($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id warnings } }`);
 export const DELETE_TEMPLATE = graphql(`mutation DeleteTemplate($id: ID!) { deleteTemplate(id: $id) }`);
 
+// Starters and image pulls stay out of TemplateFields: the template form edits that fragment.
+const ImagePullFields = graphql(`fragment ImagePullFields on TemplateImagePull { templateId image present pulling percent status error }`);
+export const STARTER_TEMPLATES = graphql(`query StarterTemplates { starterTemplates { id name description gives image platform } }`);
+export const CREATE_TEMPLATE_FROM_STARTER = graphql(`mutation CreateTemplateFromStarter($starterId: ID!) { createTemplateFromStarter(starterId: $starterId) { id name } }`);
+export const TEMPLATE_IMAGE_PULLS = graphql(`query TemplateImagePulls { templates { id imagePull { ...ImagePullFields } } }`, [ImagePullFields]);
+export const PULL_TEMPLATE_IMAGE = graphql(`mutation PullTemplateImage($id: ID!) { pullTemplateImage(id: $id) { ...ImagePullFields } }`, [ImagePullFields]);
+export const TEMPLATE_IMAGE_PULL = graphql(
+  `subscription TemplateImagePull($templateId: ID!) { templateImagePull(templateId: $templateId) { ...ImagePullFields } }`,
+  [ImagePullFields],
+);
+
 export const USERS = graphql(`query Users { users { ...UserFields } }`, [UserFields]);
 /** For Create Space For: the owner's usage, read only by those who may read it. */
 export const USERS_WITH_USAGE = graphql(`query UsersWithUsage { users { ...UserFields usage { ...UsageFields } } }`, [UserFields, UsageFields]);
