@@ -12,6 +12,8 @@ describe('the template form’s automatic-stop settings', () => {
     expect(periodSeconds({ amount: '15', unit: 'minutes' })).toBe(900);
     expect(periodSeconds({ amount: ' 10 ', unit: 'seconds' })).toBe(10);
     expect(periodSeconds({ amount: '', unit: 'minutes' })).toBeNull();
+    expect(periodSeconds({ amount: null, unit: 'minutes' })).toBeNull();
+    expect(periodSeconds({ amount: 2, unit: 'minutes' })).toBe(120);
     expect(periodSeconds({ amount: '5', unit: 'seconds' })).toBe(5);
     expect(periodSeconds({ amount: 'soon', unit: 'seconds' })).toBe(-1);
   });

@@ -8,9 +8,9 @@ export const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY',
 export type WeekdayName = (typeof WEEKDAYS)[number];
 
 export type PeriodUnit = 'minutes' | 'seconds';
-/** What the inputs hold: the amount as typed ('' for none) and its unit. */
+/** What the inputs hold: the amount ('' or null for none; a number input bound in Svelte gives a number) and its unit. */
 export interface PeriodDraft {
-  amount: string;
+  amount: string | number | null;
   unit: PeriodUnit;
 }
 export interface WindowDraft {
@@ -30,7 +30,7 @@ export function periodDraft(seconds: number | null | undefined): PeriodDraft {
  * number (NaN becomes -1) so its BAD_USER_INPUT, with the rule in words, is what the person reads.
  */
 export function periodSeconds(draft: PeriodDraft): number | null {
-  const text = draft.amount.trim();
+  const text = draft.amount == null ? '' : String(draft.amount).trim();
   if (!text) return null;
   const amount = Number(text);
   if (!Number.isFinite(amount)) return -1;
