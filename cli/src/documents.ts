@@ -4,6 +4,7 @@ import { graphql, type ResultOf } from '../../schema/client/graphql.js';
 const SpaceFields = graphql(`
   fragment CliSpaceFields on Space {
     id name altNames status error pullProgress updateAvailable
+    autoStopAt autoStopReason autoStopWarning stoppedReason
     template { name }
     services { ssh ports { port name protocol url } }
   }
@@ -21,6 +22,8 @@ export type SpaceChange = ResultOf<typeof SPACE_CHANGED>['spaceChanged'];
 export const START_SPACE = graphql(`mutation CliStartSpace($id: ID!) { space: startSpace(id: $id) { status } }`);
 export const STOP_SPACE = graphql(`mutation CliStopSpace($id: ID!) { space: stopSpace(id: $id) { status } }`);
 export const RESTART_SPACE = graphql(`mutation CliRestartSpace($id: ID!) { space: restartSpace(id: $id) { status } }`);
+
+export const KEEP_SPACE_RUNNING = graphql(`mutation CliKeepSpaceRunning($id: ID!) { space: keepSpaceRunning(id: $id) { name autoStopAt autoStopReason } }`);
 
 export const SSH_SPACES = graphql(`query CliSshSpaces { spaces { name services { ssh } template { withSSH } } }`);
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { KnotApi } from './api.js';
-import { actionCommand, listCommand, watchCommand } from './commands/spaces.js';
+import { actionCommand, keepCommand, listCommand, watchCommand } from './commands/spaces.js';
 import { forwardPortCommand, forwardSshCommand } from './commands/forward.js';
 import { loginCommand } from './commands/login.js';
 import { sshConfigUpdateCommand } from './commands/ssh-config.js';
@@ -58,6 +58,10 @@ for (const verb of ['start', 'stop', 'restart'] as const) {
     .option('--wait', `wait until it is ${verb === 'stop' ? 'STOPPED' : 'RUNNING'} (exit 1 with the error if it FAILS)`)
     .action(withApi((client, name: string, options: { wait?: boolean }) => actionCommand(client, verb, name, options)));
 }
+spaces
+  .command('keep <name>')
+  .description('Keep a space running: move its idle or maximum-uptime stop one period later.')
+  .action(withApi(keepCommand));
 spaces
   .command('watch [name]')
   .description('Print a line for every change of a space (or of all your spaces) until interrupted.')

@@ -1,6 +1,7 @@
 import type { KnotApi } from '../api.js';
+import { countdown, stoppedBecause } from '../auto-stop.js';
 import { CliError } from '../errors.js';
-import { RESTART_SPACE, SPACE_CHANGED, SPACES_CHANGED, START_SPACE, STOP_SPACE, type Space, type SpaceChange, type SpaceStatus } from '../documents.js';
+import { KEEP_SPACE_RUNNING, RESTART_SPACE, SPACE_CHANGED, SPACES_CHANGED, START_SPACE, STOP_SPACE, type Space, type SpaceChange, type SpaceStatus } from '../documents.js';
 import { findSpace, listSpaces } from '../spaces.js';
 
 /** Plain columns, padded to the longest value, for people; `--json` is for scripts. */
@@ -104,6 +105,10 @@ export async function watchCommand(api: KnotApi, name: string | undefined, optio
           error: s?.error ?? null,
           pullProgress: s?.pullProgress ?? null,
           updateAvailable: s?.updateAvailable ?? false,
+          autoStopAt: s?.autoStopAt ?? null,
+          autoStopReason: s?.autoStopReason ?? null,
+          autoStopWarning: s?.autoStopWarning ?? false,
+          stoppedReason: s?.stoppedReason ?? null,
         }),
       );
       return;
@@ -112,6 +117,10 @@ export async function watchCommand(api: KnotApi, name: string | undefined, optio
     if (s?.pullProgress != null && s.status === 'STARTING') parts.push(`pulling ${s.pullProgress}%`);
     if (s?.error) parts.push(s.error);
     if (s?.updateAvailable) parts.push('update available');
+    const planned = s?.status === 'RUNNING' ? countdown(s) : null;
+    if (planned) parts.push(s!.autoStopWarning ? `warning: ${planned}` : planned);
+    const why = s && (s.status === 'STOPPING' || s.status === 'STOPPED') ? stoppedBecause(s) : null;
+    if (why) parts.push(why);
     console.log(parts.join('  '));
   };
   if (name) {
@@ -121,4 +130,11 @@ export async function watchCommand(api: KnotApi, name: string | undefined, optio
     return;
   }
   await api.subscribe(SPACES_CHANGED, {}, (d) => print(d.spacesChanged));
+}
+
+/** Keep running: moves an idle or maximum-uptime stop one period later and says when it now stops. */
+export async function keepCommand(api: KnotApi, name: string) {
+  const space = await findSpace(api, name);
+  const { space: kept } = await api.request(KEEP_SPACE_RUNNING, { id: space.id });
+  console.log(`${kept.name}: kept running; ${countdown(kept) ?? 'no automatic stop planned'}`);
 }
