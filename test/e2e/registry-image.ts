@@ -22,13 +22,18 @@ export async function pushRegistryOnlyImage(runtime: Runtime): Promise<{ ref: st
     ref,
     async remove() {
       await runtime.removeImage(ref).catch(() => {});
-      const manifest = `http://${TEST_REGISTRY}/v2/${repository}/manifests/latest`;
-      const head = await fetch(manifest, {
-        method: 'HEAD',
-        headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
-      }).catch(() => null);
-      const digest = head?.headers.get('docker-content-digest');
-      if (digest) await fetch(`http://${TEST_REGISTRY}/v2/${repository}/manifests/${digest}`, { method: 'DELETE' }).catch(() => {});
+      await deleteFromRegistry(repository);
     },
   };
+}
+
+/** Deletes a repository's `latest` manifest from the local registry (best effort). */
+export async function deleteFromRegistry(repository: string): Promise<void> {
+  const manifest = `http://${TEST_REGISTRY}/v2/${repository}/manifests/latest`;
+  const head = await fetch(manifest, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+  }).catch(() => null);
+  const digest = head?.headers.get('docker-content-digest');
+  if (digest) await fetch(`http://${TEST_REGISTRY}/v2/${repository}/manifests/${digest}`, { method: 'DELETE' }).catch(() => {});
 }

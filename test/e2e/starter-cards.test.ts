@@ -5,11 +5,17 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX_IMAGE } from '../helpers/env.js';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { BUSYBOX_IMAGE, TEST_REGISTRY } from '../helpers/env.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
 import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
+import { deleteFromRegistry } from './registry-image.js';
 import { chooseSpaceMenuItem, contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
+
+const run = promisify(execFile);
 
 const STAND_INS = {
   shell: BUSYBOX_IMAGE,
@@ -75,4 +81,32 @@ describe('starter cards in the browser', () => {
     await chooseSpaceMenuItem(page, 'shell-1', 'Start');
     await spaceRow(page, 'shell-1').locator('[data-status="RUNNING"]').waitFor({ timeout: 60_000 });
   });
+
+  it('shows a failed pull with its reason and "Pull now", which pulls it once the image exists', async () => {
+    const { page } = admin;
+    // Not in the local registry yet: the pull on save fails.
+    const repository = `knot-test/ui-pull-now-${randomBytes(4).toString('hex')}`;
+    const ref = `${TEST_REGISTRY}/${repository}:latest`;
+    try {
+      await h.createTemplate({ name: 'Pull me', job: `image: ${ref}\ncommand: [sleep, '3600']\n` });
+      await open(page, '/templates');
+      const row = page.locator('li.template-row[data-template="Pull me"]');
+      await row.locator('[data-image-pull="error"]').waitFor({ timeout: 60_000 });
+      expect(await row.textContent()).toMatch(/Pull failed/);
+      await screenshot(page, 'template-pull-failed');
+
+      await run('docker', ['tag', BUSYBOX_IMAGE, ref]);
+      await run('docker', ['push', ref]);
+      await h.runtime.removeImage(ref);
+      await row.getByRole('button', { name: 'Pull now' }).click();
+      // Followed live, without a reload: the row ends on "Image present" and the button is gone.
+      await row.locator('[data-image-pull="present"]').waitFor({ timeout: 60_000 });
+      expect(await row.getByRole('button', { name: 'Pull now' }).count()).toBe(0);
+      expect(await h.runtime.hasImage(ref)).toBe(true);
+    } finally {
+      await h.runtime.removeImage(ref).catch(() => {});
+      await deleteFromRegistry(repository);
+    }
+  });
 });
+
