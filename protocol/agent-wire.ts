@@ -45,12 +45,19 @@ export const CloseCode = {
   goingAway: 1001,
 } as const;
 
+/** The services whose open connections the agent counts as a person at work (see agent/src/activity.ts). */
+export const BUSY_SERVICES = ['ssh', 'code-server', 'desktop'] as const;
+export type BusyService = (typeof BUSY_SERVICES)[number];
+const isBusyService = (v: unknown): v is BusyService => (BUSY_SERVICES as readonly unknown[]).includes(v);
+
 export type AgentMessage =
   | { t: 'hello'; version: number; agent: string; reportIntervalMs: number }
   | { t: 'report'; report: ServiceReport }
   | { t: 'hb' }
   /** After each health check whose outcome differs from the last one sent (and again on every connect). */
   | { t: 'health'; health: HealthReport }
+  /** Each report interval while someone uses a service with no traffic through Knot to show it (an SSH login, an open code-server). */
+  | { t: 'activity'; what: BusyService[] }
   | { t: 'opened'; id: number }
   | { t: 'refused'; id: number; message: string }
   | { t: 'exit'; id: number; code: number }
@@ -116,6 +123,10 @@ export function parseAgentMessage(text: string): AgentMessage | null {
       const health = parseHealthReport(m.health);
       return health ? { t: 'health', health } : null;
     }
+    case 'activity':
+      return Array.isArray(m.what) && m.what.length <= BUSY_SERVICES.length && m.what.every(isBusyService)
+        ? { t: 'activity', what: m.what }
+        : null;
     case 'opened':
       return isId(m.id) ? { t: 'opened', id: m.id } : null;
     case 'refused':

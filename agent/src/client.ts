@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { AgentConfig } from './config.js';
 import type { Log } from './log.js';
 import { Mux } from '../../protocol/mux.js';
+import { busyServices } from './activity.js';
 import { collectReport } from './probes.js';
 import {
   AGENT_PATH,
@@ -160,6 +161,9 @@ export class AgentClient {
     this.probing = true;
     let report: ServiceReport;
     try {
+      // Read before the probes, whose own short connections would otherwise count.
+      const busy = await busyServices(this.config);
+      if (busy.length) this.send({ t: 'activity', what: busy });
       report = await collectReport(this.config, true);
     } finally {
       this.probing = false;

@@ -40,6 +40,7 @@ export class AgentConnection {
     private log: Logger,
     private onReport: (report: ServiceReport) => void,
     private onHealth: (health: HealthReport) => void = () => {},
+    private onActivity: () => void = () => {},
   ) {
     this.mux = new Mux({
       sendControl: (message) => this.send(message as ServerMessage),
@@ -86,6 +87,9 @@ export class AgentConnection {
         return;
       case 'health':
         this.onHealth(message.health);
+        return;
+      case 'activity':
+        this.onActivity();
         return;
       case 'opened': {
         const waiting = this.takePending(message.id);

@@ -132,6 +132,8 @@ export class AgentGateway implements AgentConnections, ServiceReports {
       log,
       (report) => this.reports.write({ spaceId: space.id, ownerId: space.ownerId, session, report }),
       (health) => this.services.health.observe(space.id, health),
+      // An SSH login or an open code-server with no traffic through Knot still means someone works there.
+      () => this.services.activity.touch(space.id),
     );
     // Messages are handled from the first one; the manual start below does not hold them up.
     ws.on('message', (data, isBinary) => connection.handleMessage(data, isBinary));
