@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentBundle } from '../agent/fixture.js';
+import { BUSYBOX_IMAGE } from '../helpers/env.js';
 import type { GraphQLTestClient, Subscription } from '../helpers/graphql.js';
 import { httpGet, proxiedJob } from '../proxy/fixture.js';
 import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
@@ -112,6 +113,31 @@ describe('idle auto-stop', () => {
       expect(await get()).toBe(200);
     });
     expect((await h.space(space.id)).status).toBe('RUNNING');
+    await expectIdleStop(sub, space.id);
+    sub.close();
+  });
+
+  it('does not stop while someone is logged in over SSH with no traffic (the agent sees the connection), and stops once they leave', async () => {
+    // A stand-in sshd: busybox nc serving port 2222 persistently; the injected agent watches it as the SSH port.
+    const job = [
+      `image: ${BUSYBOX_IMAGE}`,
+      `command: [sh, -c, 'nc -ll -p 2222 -e cat & exec sleep 3600']`,
+      'environment:',
+      "  KNOT_SSH_PORT: '2222'",
+      "  KNOT_REPORT_INTERVAL_MS: '500'",
+    ].join('\n');
+    const template = await h.createTemplate({ name: 'ssh-login', job, idleTimeoutSeconds: IDLE_SECONDS });
+    const space = await h.createSpace({ templateId: template.id, name: 'logged-in' });
+    const sub = await watchAuto(admin, space.id);
+    await admin.data(START, { id: space.id });
+    await sub.next((e) => e.spaceChanged.space?.status === 'RUNNING');
+    // A session that sends nothing: its input is a pipe that stays open and silent.
+    // (Every stream of the background pipeline is redirected, so the exec returns at once; $! is the client.)
+    await h.exec(space.id, ['sh', '-c', 'sleep 600 </dev/null 2>/dev/null | nc 127.0.0.1 2222 >/dev/null 2>&1 & echo $! > /tmp/ssh-client.pid']);
+    await admin.data(KEEP, { id: space.id });
+    await keepBusy(sub, IDLE_SECONDS + 6, async () => {});
+    expect((await h.space(space.id)).status).toBe('RUNNING');
+    await h.exec(space.id, ['sh', '-c', 'kill $(cat /tmp/ssh-client.pid)']);
     await expectIdleStop(sub, space.id);
     sub.close();
   });
