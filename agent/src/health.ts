@@ -9,7 +9,9 @@ type Outcome = string | null;
 function httpProbe(port: number, path: string, timeoutMs: number): Promise<Outcome> {
   const target = `GET http://127.0.0.1:${port}${path}`;
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs }, (res) => {
+    // No keep-alive (Node's default agent keeps the socket): an idle probe connection would look like a
+    // person connected to the service, and count as activity (activity.ts).
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       // As `curl -f` in a Docker HEALTHCHECK: any answer below 400 is healthy.

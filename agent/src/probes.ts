@@ -25,7 +25,9 @@ export function tcpOpen(port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<boo
 /** True when `GET path` answers 200 (code-server's `/healthz`). */
 export function httpOk(port: number, path: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs }, (res) => {
+    // No keep-alive (Node's default agent keeps the socket): an idle probe connection would look like a
+    // person connected to the service, and count as activity (activity.ts).
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
