@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   ui: async () => (await import('./ui.js')).benchUi,
   scheduler: async () => (await import('./scheduler.js')).benchScheduler,
   'agent-cold-start': async () => (await import('./agent-cold-start.js')).benchAgentColdStart,
+  newcomer: async () => (await import('./newcomer.js')).benchNewcomer,
 };
 
 function format(value: number): string {
