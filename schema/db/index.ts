@@ -6,3 +6,4 @@ export * from './audit.js';
 export * from './installation.js';
 export * from './port-tickets.js';
 export * from './groups.js';
+export * from './replicas.js';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, pgTable, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * This installation's identity: one row, made at first boot. Its id labels every Docker object
@@ -13,6 +13,12 @@ export const installation = pgTable(
     singleton: boolean('singleton').primaryKey().default(true),
     id: uuid('id').notNull().defaultRandom(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The key replicas sign relay requests to each other with (HMAC), made by the first replica that
+     * needs it; KNOT_REPLICA_SECRET replaces it. Whoever reads this table is already past every
+     * secret Knot keeps, so it adds nothing to steal.
+     */
+    replicaSecret: text('replica_secret'),
   },
   (t) => [check('installation_singleton', sql`${t.singleton}`)],
 );

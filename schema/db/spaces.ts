@@ -43,6 +43,11 @@ export const spaces = pgTable(
      * replica leaves nothing stale behind.
      */
     agentLeaseUntil: timestamp('agent_lease_until', { withTimezone: true }),
+    /**
+     * The replica (a row of `replicas`) the holding connection is on: where another replica relays
+     * a terminal, proxy or forward to. Meaningful only while `agent_session` is set.
+     */
+    agentReplicaId: uuid('agent_replica_id'),
     /** What the health check (the template's, run by the agent, or the image's HEALTHCHECK) last said while running. */
     health: text('health', { enum: HEALTH_STATES }).notNull().default('UNKNOWN'),
     /** The last failure's reason while not healthy (and, once restarts are exhausted, that Knot gave up). */
