@@ -7,3 +7,4 @@ export * from './installation.js';
 export * from './port-tickets.js';
 export * from './groups.js';
 export * from './replicas.js';
+export * from './two-factor.js';

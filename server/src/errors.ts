@@ -17,7 +17,14 @@ export type ErrorCode =
   | 'ALREADY_SET_UP'
   | 'TOO_MANY_ATTEMPTS'
   | 'OUTSIDE_SCHEDULE'
-  | 'SPACE_NOT_RUNNING';
+  | 'SPACE_NOT_RUNNING'
+  /** The password was right; the account has two-factor sign-in, so send `totp` or `recoveryCode` too. */
+  | 'TOTP_REQUIRED'
+  /** The TOTP code is wrong, or was already used; or the recovery code is unknown or used. */
+  | 'TOTP_INVALID'
+  /** Two-factor sign-in is required for everyone and this account has none yet: only enrolling is allowed. */
+  | 'TOTP_SETUP_REQUIRED'
+  | 'TOTP_ALREADY_ENABLED';
 
 /**
  * A refusal a person should read. Yoga passes GraphQLErrors through unmasked, so the message and

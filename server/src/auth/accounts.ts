@@ -129,7 +129,14 @@ export async function needsSetup(db: Db): Promise<boolean> {
  * (login-throttle.ts): the attempt is reserved before any password is hashed, and an unknown
  * username is throttled, hashed and refused exactly like a known one.
  */
-export async function login(deps: AccountDeps, username: string, password: string, address: string): Promise<{ token: string; user: UserRow }> {
+export async function login(
+  deps: AccountDeps,
+  username: string,
+  password: string,
+  address: string,
+  /** Runs once the password is found right, before any session exists (two-factor.ts's checkSecondFactor). */
+  secondFactor?: (user: UserRow) => Promise<void>,
+): Promise<{ token: string; user: UserRow }> {
   // No account has a name or password this long, so say so plainly (and spare scrypt a 10 MB input).
   if (username.length > LIMITS.email) throw badInput('username', `A username or email is at most ${LIMITS.email} characters.`);
   if (password.length > LIMITS.password) throw badInput('password', `A password is at most ${LIMITS.password} characters.`);
@@ -148,6 +155,7 @@ export async function login(deps: AccountDeps, username: string, password: strin
   if (!user || !matches) throw new KnotError('UNAUTHENTICATED', 'The username or password is wrong.');
   reservation.succeeded();
   if (!user.active) throw new KnotError('FORBIDDEN', 'This account is deactivated. Ask an admin to reactivate it.');
+  await secondFactor?.(user);
   // A hash made at a lower cost (or before the cost was stored) is replaced while the password is at hand.
   const upgraded = needsRehash(user.passwordHash, cost) ? await hashPassword(password, cost) : null;
   const token = newToken('knots');

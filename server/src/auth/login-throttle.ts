@@ -42,6 +42,21 @@ export type Reservation = { ok: true; succeeded(): void } | { ok: false; waitMs:
 export class LoginThrottle {
   private accounts = new Map<string, Counter>();
   private addresses = new Map<string, Counter>();
+  private secondFactors = new Map<string, Counter>();
+
+  /**
+   * Guesses at a user's TOTP or recovery code (at login, or confirming or turning it off). Keyed by
+   * the user alone, not the address: only someone who already has the password (or a session) gets
+   * this far, so nobody can lock a stranger out with it, and guesses spread over many addresses
+   * still count together. Five free tries, then the same doubling wait as passwords.
+   */
+  reserveSecondFactor(userId: string, now = Date.now()): Reservation {
+    const counter = this.live(this.secondFactors, userId, now);
+    const wait = waitMs(counter, FREE_PER_ACCOUNT, now);
+    if (wait > 0) return { ok: false, waitMs: wait };
+    this.count(this.secondFactors, userId, now);
+    return { ok: true, succeeded: () => void this.secondFactors.delete(userId) };
+  }
 
   reserve(username: string, address: string, now = Date.now()): Reservation {
     const accountKey = `${username.toLowerCase()}|${address}`;

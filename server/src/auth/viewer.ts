@@ -1,5 +1,5 @@
-import { and, eq, gt, isNull, or } from 'drizzle-orm';
-import { apiTokens, roles, sessions, userRoles, users } from '../../../schema/db/index.js';
+import { and, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { apiTokens, roles, serverSettings, sessions, totpCredentials, userRoles, users } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
 import type { PubSub } from '../pubsub.js';
 import { hashToken } from './secrets.js';
@@ -14,6 +14,11 @@ export interface Viewer {
   isAdmin: boolean;
   /** How they proved it: revoking that credential ends this viewer. */
   credential: { kind: 'session' | 'token'; id: string; expiresAt: Date | null };
+  /**
+   * An admin requires two-factor sign-in for everyone and this user has none yet: they may only
+   * enrol (see `requireViewer` in graphql/context.ts); routes into spaces treat them as signed out.
+   */
+  mustEnrolTotp?: boolean;
 }
 
 export const SESSION_COOKIE = 'knot_session';
@@ -47,6 +52,20 @@ export async function loadPermissions(db: Db, userId: string): Promise<{ permiss
   const permissions = new Set<Permission>();
   for (const row of rows) for (const p of row.permissions) if (isPermission(p)) permissions.add(p);
   return { permissions, isAdmin: rows.some((r) => r.id === ADMIN_ROLE_ID) };
+}
+
+/** True when two-factor sign-in is required for everyone and the user has not confirmed an authenticator. */
+async function mustEnrolTotp(db: Db, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({
+      required: serverSettings.requireTwoFactor,
+      enrolled: sql<boolean>`exists (${db
+        .select({ one: sql`1` })
+        .from(totpCredentials)
+        .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)))})`,
+    })
+    .from(serverSettings);
+  return !!row?.required && !row.enrolled;
 }
 
 /**
@@ -116,8 +135,8 @@ export class ViewerResolver {
 
   private async build(user: UserRow, credential: Viewer['credential']): Promise<Viewer | null> {
     if (!user.active) return null;
-    const { permissions, isAdmin } = await loadPermissions(this.db, user.id);
-    return { user, permissions, isAdmin, credential };
+    const [{ permissions, isAdmin }, enrolOnly] = await Promise.all([loadPermissions(this.db, user.id), mustEnrolTotp(this.db, user.id)]);
+    return { user, permissions, isAdmin, credential, mustEnrolTotp: enrolOnly };
   }
 
   /** "Last used" is for people, so minute precision is plenty and saves a write per request. */

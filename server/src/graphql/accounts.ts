@@ -11,7 +11,8 @@ import {
 } from '../auth/accounts.js';
 import { sessionCookieName } from '../auth/viewer.js';
 import { builder } from './builder.js';
-import { requireViewer, type Context } from './context.js';
+import { checkSecondFactor } from '../auth/two-factor.js';
+import { requireEnrollingViewer, requireViewer, type Context } from './context.js';
 import { ShellEnum, UserRef, asOwnProfile } from './users.js';
 
 type ApiTokenRow = typeof apiTokens.$inferSelect;
@@ -76,7 +77,7 @@ builder.queryFields((t) => ({
     type: UserRef,
     nullable: true,
     description: 'The logged-in user, or null when nobody is.',
-    resolve: (_root, _args, ctx) => (ctx.viewer || ctx.credentialRejected ? asOwnProfile(requireViewer(ctx).user) : null),
+    resolve: (_root, _args, ctx) => (ctx.viewer || ctx.credentialRejected ? asOwnProfile(requireEnrollingViewer(ctx).user) : null),
   }),
   serverInfo: t.field({
     type: ServerInfo,
@@ -115,17 +116,25 @@ builder.mutationFields((t) => ({
   }),
   login: t.field({
     type: UserRef,
-    description: 'Starts a browser session (HttpOnly cookie). Repeated failures slow further attempts down.',
-    args: { username: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    resolve: async (_root, { username, password }, ctx) => {
-      const { token, user } = await login(ctx.services, username, password, ctx.clientAddress);
+    description:
+      'Starts a browser session (HttpOnly cookie). Repeated failures slow further attempts down. An account with two-factor sign-in also needs `totp` or `recoveryCode`: without one the answer is TOTP_REQUIRED, with a wrong or used one TOTP_INVALID.',
+    args: {
+      username: t.arg.string({ required: true }),
+      password: t.arg.string({ required: true }),
+      totp: t.arg.string({ description: 'The current code from the authenticator app, for an account with two-factor sign-in.' }),
+      recoveryCode: t.arg.string({ description: 'Instead of `totp`: one of the recovery codes, each good once.' }),
+    },
+    resolve: async (_root, { username, password, totp, recoveryCode }, ctx) => {
+      const { token, user } = await login(ctx.services, username, password, ctx.clientAddress, (found) =>
+        checkSecondFactor(ctx.services, found, { totp, recoveryCode }),
+      );
       ctx.setCookie(sessionCookie(ctx, token, 30 * 86_400));
       return user;
     },
   }),
   logout: t.boolean({
     resolve: async (_root, _args, ctx) => {
-      await logout(ctx.services, requireViewer(ctx));
+      await logout(ctx.services, requireEnrollingViewer(ctx));
       ctx.setCookie(sessionCookie(ctx, '', 0));
       return true;
     },

@@ -20,7 +20,20 @@ export interface Context {
   setCookie(cookie: string): void;
 }
 
+/**
+ * The signed-in viewer, for every field. While an admin requires two-factor sign-in and the viewer
+ * has none yet, every field but the few that enrol answers TOTP_SETUP_REQUIRED.
+ */
 export function requireViewer(ctx: Context): Viewer {
+  const viewer = requireEnrollingViewer(ctx);
+  if (viewer.mustEnrolTotp) {
+    throw new KnotError('TOTP_SETUP_REQUIRED', 'Two-factor sign-in is required on this server: set up an authenticator app on your Account page first.');
+  }
+  return viewer;
+}
+
+/** Only for the fields a viewer who must enrol may use: me, logout, enableTotp, confirmTotp. */
+export function requireEnrollingViewer(ctx: Context): Viewer {
   if (ctx.viewer) return ctx.viewer;
   if (ctx.credentialRejected) {
     throw new KnotError('UNAUTHENTICATED', 'Your API token is not valid: it is unknown, expired or revoked.');

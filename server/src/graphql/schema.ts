@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './roles.js';
 import './users.js';
 import './accounts.js';
+import './two-factor.js';
 import './audit.js';
 import './templates.js';
 import './starters.js';

@@ -52,7 +52,12 @@ export function sameOrigin(req: IncomingMessage, publicUrl: string): boolean {
 export async function viewerOf(services: Services, req: IncomingMessage): Promise<Viewer | null> {
   const cookie = sameOrigin(req, services.config.url) ? req.headers.cookie : undefined;
   const viewer = await viewerFromHeaders(services.viewers, { authorization: req.headers.authorization, cookie });
-  return viewer === 'invalid' ? null : viewer;
+  return viewer === 'invalid' ? null : mayReachSpaces(viewer);
+}
+
+/** Someone who must still set up two-factor sign-in reaches no space: to routes they are signed out. */
+export function mayReachSpaces(viewer: Viewer | null): Viewer | null {
+  return viewer?.mustEnrolTotp ? null : viewer;
 }
 
 /**

@@ -4,6 +4,7 @@ import { lt } from 'drizzle-orm';
 import { redeemedPortTickets } from '../../../schema/db/index.js';
 import { readCookie, sessionTokenOf, viewerFromHeaders, type Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
+import { mayReachSpaces } from './access.js';
 
 /**
  * A port host (`alice--web--3000.knot.example.com`) is another origin than Knot, so the browser
@@ -73,10 +74,10 @@ async function redeem(services: Services, ticket: Sealed): Promise<boolean> {
 export async function portHostViewer(services: Services, req: IncomingMessage, host: string): Promise<Viewer | null> {
   if (req.headers.authorization) {
     const viewer = await viewerFromHeaders(services.viewers, { authorization: req.headers.authorization });
-    return viewer === 'invalid' ? null : viewer;
+    return viewer === 'invalid' ? null : mayReachSpaces(viewer);
   }
   const cookie = unseal(services, readCookie(req.headers.cookie, PORT_COOKIE), host, 'cookie');
-  return cookie ? services.viewers.fromSessionToken(cookie.s) : null;
+  return cookie ? mayReachSpaces(await services.viewers.fromSessionToken(cookie.s)) : null;
 }
 
 /** Only a browser navigation can be sent through the login handoff; anything else gets a 401. */
@@ -133,7 +134,7 @@ export async function portLogin(
   // Only port hosts under our wildcard domain: anything else would make this an open redirect.
   if (!host) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('That address is not a port of a Knot space.\n');
   const session = sessionTokenOf(services.viewers, req.headers.cookie);
-  const viewer = session ? await services.viewers.fromSessionToken(session) : null;
+  const viewer = session ? mayReachSpaces(await services.viewers.fromSessionToken(session)) : null;
   if (!viewer || !session) return redirect(res, `/login?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`);
   if (!(await check(viewer, host))) {
     services.log.info({ userId: viewer.user.id, host }, 'refused a port login for a space that is not the user\'s');
