@@ -18,7 +18,7 @@ function refusal(errors: GraphQLError[]): CliError {
   const code = first.extensions?.code;
   const exit = code === 'UNAUTHENTICATED' ? EXIT.auth : EXIT.failed;
   const hint = code === 'UNAUTHENTICATED' ? ' Run `knot login <server>` again.' : '';
-  return new CliError(`${first.message}${hint}`, exit);
+  return new CliError(`${first.message}${hint}`, exit, code);
 }
 
 /** GraphQL over HTTP and graphql-ws, authenticated by an API token (or, during login, a session cookie). */

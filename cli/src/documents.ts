@@ -27,7 +27,9 @@ export const KEEP_SPACE_RUNNING = graphql(`mutation CliKeepSpaceRunning($id: ID!
 
 export const SSH_SPACES = graphql(`query CliSshSpaces { spaces { name services { ssh } template { withSSH } } }`);
 
-export const LOGIN = graphql(`mutation CliLogin($username: String!, $password: String!) { login(username: $username, password: $password) { id } }`);
+export const LOGIN = graphql(
+  `mutation CliLogin($username: String!, $password: String!, $totp: String, $recoveryCode: String) { login(username: $username, password: $password, totp: $totp, recoveryCode: $recoveryCode) { id } }`,
+);
 export const CREATE_API_TOKEN = graphql(`mutation CliCreateApiToken($name: String!) { createApiToken(name: $name) { token } }`);
 export const LOGOUT = graphql(`mutation CliLogout { logout }`);
 export const ME = graphql(`query CliMe { me { username } }`);

@@ -13,7 +13,12 @@ export const EXIT = {
 
 /** A failure to report in one line, without a stack trace, and the exit code that goes with it. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.failed) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failed,
+    /** The server's `extensions.code`, when the server refused. */
+    readonly code?: string,
+  ) {
     super(message);
   }
 }

@@ -64,6 +64,15 @@ export const FIELD_RULES: Record<string, Row> = {
   // Only your own tokens: anyone else's answers like a missing one.
   'Mutation.revokeApiToken':                                        [UNAUTH,            NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        NOT_FOUND],
   'Mutation.updateProfile':                                         [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  // Two-factor sign-in: each user's own. A wrong code (confirm) and nothing to turn off (disable) mean the caller got past authorization.
+  'Query.serverSettings':                                           [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Mutation.enableTotp':                                            [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  'Mutation.confirmTotp':                                           [UNAUTH,            'TOTP_INVALID', 'TOTP_INVALID', 'TOTP_INVALID', 'TOTP_INVALID', 'TOTP_INVALID', 'TOTP_INVALID', 'TOTP_INVALID'],
+  'Mutation.disableTotp':                                           [UNAUTH,            'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT'],
+  // The same rule as editing the user (MANAGE_USERS, and no permission beyond the actor's).
+  'Mutation.resetUserTotp':                                         [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
+  // Installation-wide settings (require two-factor for everyone): admins only.
+  'Mutation.updateServerSettings':                                  [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.createUser':                                            [UNAUTH,            FORBID,    FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK],
   'Mutation.createUser (with a role holding a permission the actor lacks)':

@@ -244,6 +244,16 @@ const CALLS: Record<string, Call> = {
     return { id: (made.data!.createApiToken as { apiToken: { id: string } }).apiToken.id };
   }),
   'Mutation.updateProfile': gql(`mutation { updateProfile(input: { timezone: "UTC" }) { id } }`),
+  'Query.serverSettings': gql(`{ serverSettings { requireTwoFactor } }`),
+  'Mutation.enableTotp': gql(`mutation { enableTotp { uri } }`),
+  // Enabled first (as far as the actor may), so every actor who gets past authorization meets the wrong code.
+  'Mutation.confirmTotp': async (actor) => {
+    await post(bearer(actor), `mutation { enableTotp { uri } }`, {});
+    return outcomeOf(await post(bearer(actor), `mutation { confirmTotp(code: "not-a-code") }`, {}));
+  },
+  'Mutation.disableTotp': gql(`mutation { disableTotp(password: "${PASSWORD}") }`),
+  'Mutation.resetUserTotp': gql(`mutation($id: ID!) { resetUserTotp(userId: $id) { id } }`, () => ({ id: fx.plainUserId })),
+  'Mutation.updateServerSettings': gql(`mutation { updateServerSettings(input: { requireTwoFactor: false }) { requireTwoFactor } }`),
 
   'Mutation.createUser': gql(`mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, (a) => ({
     i: { username: `made-${lower(a)}`, email: `made-${lower(a)}@example.com`, password: PASSWORD },
