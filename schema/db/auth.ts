@@ -11,6 +11,8 @@ export const sessions = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** A session begun by single sign-on keeps the provider's ID token: logout hands it back as id_token_hint. */
+    oidcIdToken: text('oidc_id_token'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
 );

@@ -8,3 +8,4 @@ export * from './port-tickets.js';
 export * from './groups.js';
 export * from './replicas.js';
 export * from './two-factor.js';
+export * from './identities.js';

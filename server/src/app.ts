@@ -31,6 +31,7 @@ import { spaceRoutesFeature } from './proxy/routes.js';
 import { TerminalSessions } from './terminal/sessions.js';
 import { TemplateImagePulls } from './templates/image-pulls.js';
 import { agentGatewayFeature } from './agent-gateway/index.js';
+import { oidcFeature } from './oidc/routes.js';
 import type { Feature } from './feature.js';
 import { ActivityRecorder } from './scheduler/activity.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -54,7 +55,7 @@ export interface App {
 }
 
 // The agent gateway first: it sets services.agents, which the space routes use.
-const FEATURES: Feature[] = [agentGatewayFeature, spaceRoutesFeature];
+const FEATURES: Feature[] = [agentGatewayFeature, spaceRoutesFeature, oidcFeature];
 
 const MAX_GRAPHQL_BODY = 1024 * 1024;
 /**
@@ -98,6 +99,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     scheduler: undefined as unknown as Scheduler,
     activity: undefined as unknown as ActivityRecorder,
     templateImages: undefined as unknown as TemplateImagePulls,
+    oidc: null,
   };
   services.spaceJobs = new SpaceJobs(services);
   services.health = new SpaceHealth(services, services.spaceJobs, {

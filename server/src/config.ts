@@ -58,6 +58,23 @@ export interface Config {
   autoStopWarningSeconds: number;
   /** How often a replica writes the activity it coalesced (terminal input, proxied traffic) per space. */
   activityFlushMs: number;
+  /** Single sign-on through an OpenID Connect provider (docs/sso.md); undefined when KNOT_OIDC_ISSUER is unset. */
+  oidc: OidcConfig | undefined;
+  /** KNOT_LOCAL_LOGIN=false turns username/password login (and the first-run form) off; API tokens keep working. */
+  localLogin: boolean;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The claim listing the user's groups; unset: Knot's groups are not touched at sign-in. */
+  groupsClaim: string | undefined;
+  /** The claim a new user's username comes from (then the email's local part). */
+  usernameClaim: string;
+  /** The button's label: "Sign in with <name>". */
+  name: string;
+  scopes: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -91,7 +108,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       overrides.autoStopWarningSeconds ?? seconds(env.KNOT_AUTOSTOP_WARNING_SECONDS ?? '600', 'KNOT_AUTOSTOP_WARNING_SECONDS', true),
     // Not an environment variable: a few seconds keeps the writes cheap and idle stops honest; tests may shorten it.
     activityFlushMs: overrides.activityFlushMs ?? 5_000,
+    oidc: 'oidc' in overrides ? overrides.oidc : oidcFrom(env),
+    localLogin: overrides.localLogin ?? localLoginFrom(env.KNOT_LOCAL_LOGIN),
   };
+}
+
+function oidcFrom(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const issuer = env.KNOT_OIDC_ISSUER?.trim();
+  if (!issuer) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(issuer);
+  } catch {
+    throw new Error(`KNOT_OIDC_ISSUER must be the provider's URL (https://…), got "${issuer}"`);
+  }
+  const clientId = env.KNOT_OIDC_CLIENT_ID?.trim();
+  if (!clientId) throw new Error('KNOT_OIDC_CLIENT_ID must be set with KNOT_OIDC_ISSUER');
+  const clientSecret = env.KNOT_OIDC_CLIENT_SECRET ?? '';
+  if (!clientSecret) throw new Error('KNOT_OIDC_CLIENT_SECRET must be set with KNOT_OIDC_ISSUER');
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    groupsClaim: env.KNOT_OIDC_GROUPS_CLAIM?.trim() || undefined,
+    usernameClaim: env.KNOT_OIDC_USERNAME_CLAIM?.trim() || 'preferred_username',
+    name: env.KNOT_OIDC_NAME?.trim() || parsed.hostname,
+    scopes: env.KNOT_OIDC_SCOPES?.trim() || 'openid profile email',
+  };
+}
+
+function localLoginFrom(value: string | undefined): boolean {
+  const v = value?.trim().toLowerCase();
+  if (!v || v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`KNOT_LOCAL_LOGIN must be true or false, got "${value}"`);
 }
 
 /**

@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'TOTP_INVALID'
   /** Two-factor sign-in is required for everyone and this account has none yet: only enrolling is allowed. */
   | 'TOTP_SETUP_REQUIRED'
-  | 'TOTP_ALREADY_ENABLED';
+  | 'TOTP_ALREADY_ENABLED'
+  /** KNOT_LOCAL_LOGIN=false: password login and the first-run form are off; sign in through the identity provider. */
+  | 'LOCAL_LOGIN_DISABLED';
 
 /**
  * A refusal a person should read. Yoga passes GraphQLErrors through unmasked, so the message and

@@ -16,6 +16,7 @@ import type { TerminalSessions } from './terminal/sessions.js';
 import type { ActivityRecorder } from './scheduler/activity.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { TemplateImagePulls } from './templates/image-pulls.js';
+import type { OidcProvider } from './oidc/provider.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -46,4 +47,6 @@ export interface Services {
   activity: ActivityRecorder;
   /** Template images pulled ahead of the first start, with live progress. */
   templateImages: TemplateImagePulls;
+  /** The OpenID Connect provider when single sign-on is configured; set by its feature. */
+  oidc: OidcProvider | null;
 }

@@ -39,6 +39,10 @@ export const FIELD_RULES: Record<string, Row> = {
   //                                                                 anonymous          other      SPACES     USERS      ROLES      TEMPLATES  owner      admin
   'Query.me':                                                       [OK,                OK,        OK,        OK,        OK,        OK,        OK,        OK],
   'Query.serverInfo':                                               [OK,                OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  // Which sign-in methods exist: public (the login page asks before anyone is signed in), no secrets.
+  'Query.signInMethods':                                            [OK,                OK,        OK,        OK,        OK,        OK,        OK,        OK],
+  // About the asker's own session only.
+  'Query.providerLogoutUrl':                                        [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
   'Query.apiTokens':                                                [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
   'Query.auditLog':                                                 [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Query.roles':                                                    [UNAUTH,            OK,        OK,        OK,        OK,        OK,        OK,        OK],
@@ -164,6 +168,10 @@ export const ROUTE_RULES: Record<string, Row> = {
   'HTTP /metrics':                                 [H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(401)],
   // Agents only: a user's credential is never an agent token, not even the owner's.
   'WS /agent':                                     ['WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401',         'WS 4401'],
+  // Single sign-on (KNOT_OIDC_ISSUER set): anyone may begin a sign-in, which goes to the provider; a callback
+  // that no sign-in begun in this browser's flow cookie matches is refused back to the login page.
+  'HTTP /auth/oidc/login':                         [H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider')],
+  'HTTP /auth/oidc/callback':                      [H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID')],
   'HTTP /agent/knot-agent.mjs':                    [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
 
   'HTTP /spaces/port-login':                       [H(302, 'login'),   H(404),            H(404),            H(404),            H(404),            H(404),            H(302, 'ticket'),  H(404)],

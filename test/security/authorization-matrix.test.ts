@@ -15,6 +15,7 @@ import type { RouteEntry } from '../../server/src/http/router.js';
 import { schema } from '../../server/src/graphql/schema.js';
 import { PORT_HOST_ROUTES, SPACE_ROUTES } from '../../server/src/proxy/routes.js';
 import { agentBundle, WATCH_SERVICES, type ServicesChange } from '../agent/fixture.js';
+import { startTestOidcProvider, testOidcConfig, type TestOidcProvider } from '../helpers/oidc-provider.js';
 import { RawGraphQLSocket } from '../helpers/raw-socket.js';
 import { createUser } from '../helpers/server.js';
 import { httpGet, proxiedJob } from '../proxy/fixture.js';
@@ -41,6 +42,7 @@ interface Credential {
 }
 
 let h: SpacesHarness;
+let oidc: TestOidcProvider;
 const as = {} as Record<Actor, Credential>;
 const fx = {
   roleIds: {} as Record<string, string>,
@@ -210,6 +212,8 @@ const newSpace = async (name: string, templateId = fx.plainTemplateId) => (await
 const CALLS: Record<string, Call> = {
   'Query.me': gql(`{ me { id } }`),
   'Query.serverInfo': gql(`{ serverInfo { setupRequired } }`),
+  'Query.signInMethods': gql(`{ signInMethods { password sso { name loginUrl } } }`),
+  'Query.providerLogoutUrl': gql(`{ providerLogoutUrl }`),
   'Query.apiTokens': gql(`{ apiTokens { id } }`),
   'Query.auditLog': gql(`{ auditLog(first: 1) { nextCursor } }`),
   'Query.roles': gql(`{ roles { id } }`),
@@ -349,6 +353,14 @@ const CALLS: Record<string, Call> = {
   'HTTP /metrics': http('/metrics'),
   'WS /agent': ws('/agent', { headers: (a) => ({ ...bearer(a), 'x-knot-space-id': fx.manualSpaceId }) }),
   'HTTP /agent/knot-agent.mjs': http('/agent/knot-agent.mjs'),
+  'HTTP /auth/oidc/login': async (actor) => {
+    const res = await httpGet(`${h.server.url}/auth/oidc/login`, { ...bearer(actor), ...(as[actor].cookie ? { cookie: as[actor].cookie } : {}) });
+    return `HTTP ${res.status}${String(res.headers.location).startsWith(oidc.issuer) ? ' provider' : ''}`;
+  },
+  'HTTP /auth/oidc/callback': async (actor) => {
+    const res = await httpGet(`${h.server.url}/auth/oidc/callback?state=forged&code=forged`, { ...bearer(actor), ...(as[actor].cookie ? { cookie: as[actor].cookie } : {}) });
+    return `HTTP ${res.status} ${new URL(String(res.headers.location), h.server.url).searchParams.get('error')}`;
+  },
 
   'HTTP /spaces/port-login': async (actor) => (await portLogin(actor)).outcome,
   'HTTP /spaces/<id>/terminal': async (a) => http(`/spaces/${fx.runningSpaceId}/terminal`)(a),
@@ -389,7 +401,16 @@ const CALLS: Record<string, Call> = {
 
 beforeAll(async () => {
   await agentBundle();
-  h = await startSpacesHarness({ host: '0.0.0.0', config: { wildcardDomain: `*.${DOMAIN}`, metricsToken: 'matrix-metrics-token' } });
+  oidc = await startTestOidcProvider();
+  oidc.register('http://knot.invalid');
+  h = await startSpacesHarness({
+    host: '0.0.0.0',
+    config: {
+      wildcardDomain: `*.${DOMAIN}`,
+      metricsToken: 'matrix-metrics-token',
+      oidc: { ...testOidcConfig(oidc.issuer) },
+    },
+  });
   as.anonymous = {};
   as.admin = { username: 'admin', userId: h.admin.userId, token: h.admin.token };
   for (const permission of Object.values(ROLE_OF)) {
@@ -437,6 +458,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.dispose();
+  await oidc?.stop();
 });
 
 // ---- the matrix ---------------------------------------------------------------------------------

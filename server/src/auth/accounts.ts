@@ -56,7 +56,7 @@ export async function endCredentials(db: Db, userId: string, keep?: Viewer['cred
     .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt), keep?.kind === 'token' ? ne(apiTokens.id, keep.id) : undefined));
 }
 
-const SESSION_DAYS = 30;
+export const SESSION_DAYS = 30;
 /**
  * Verified against when the username is unknown, so timing does not reveal which usernames exist;
  * made once per cost (at the configured cost, like every real hash) when first needed.

@@ -9,7 +9,8 @@ import {
   setup,
   updateProfile,
 } from '../auth/accounts.js';
-import { sessionCookieName } from '../auth/viewer.js';
+import { sessionCookieHeader } from '../auth/session-cookie.js';
+import { requireLocalLogin } from './sign-in.js';
 import { builder } from './builder.js';
 import { checkSecondFactor } from '../auth/two-factor.js';
 import { requireEnrollingViewer, requireViewer, type Context } from './context.js';
@@ -68,8 +69,7 @@ const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
 });
 
 function sessionCookie(ctx: Context, token: string, maxAgeSeconds: number): string {
-  const secure = ctx.services.config.secureCookies ? '; Secure' : '';
-  return `${sessionCookieName(ctx.services.config.secureCookies)}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+  return sessionCookieHeader(ctx.services.config, token, maxAgeSeconds);
 }
 
 builder.queryFields((t) => ({
@@ -82,7 +82,8 @@ builder.queryFields((t) => ({
   serverInfo: t.field({
     type: ServerInfo,
     resolve: async (_root, _args, ctx) => ({
-      setupRequired: await needsSetup(ctx.services.db),
+      // Without password login the first account comes from single sign-on (docs/sso.md), not the first-run form.
+      setupRequired: ctx.services.config.localLogin && (await needsSetup(ctx.services.db)),
       url: ctx.services.config.url,
       wildcardDomain: ctx.services.config.wildcardDomain ?? null,
     }),
@@ -108,6 +109,7 @@ builder.mutationFields((t) => ({
     description: 'Creates the first user as admin and logs them in. Refused (ALREADY_SET_UP) once any user exists.',
     args: { input: t.arg({ type: SetupInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      requireLocalLogin(ctx);
       const user = await setup(ctx.services, input);
       const session = await login(ctx.services, input.username, input.password, ctx.clientAddress);
       ctx.setCookie(sessionCookie(ctx, session.token, 30 * 86_400));
@@ -125,6 +127,7 @@ builder.mutationFields((t) => ({
       recoveryCode: t.arg.string({ description: 'Instead of `totp`: one of the recovery codes, each good once.' }),
     },
     resolve: async (_root, { username, password, totp, recoveryCode }, ctx) => {
+      requireLocalLogin(ctx);
       const { token, user } = await login(ctx.services, username, password, ctx.clientAddress, (found) =>
         checkSecondFactor(ctx.services, found, { totp, recoveryCode }),
       );

@@ -12,5 +12,6 @@ import './template-images.js';
 import './spaces.js';
 import './agents.js';
 import './terminals.js';
+import './sign-in.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -114,3 +114,6 @@ export const UPDATE_GROUP = graphql(`
   }
 `);
 export const DELETE_GROUP = graphql(`mutation DeleteGroup($id: ID!) { deleteGroup(id: $id) }`);
+
+export const SIGN_IN_METHODS = graphql(`query SignInMethods { signInMethods { password sso { name loginUrl } } }`);
+export const PROVIDER_LOGOUT_URL = graphql(`query ProviderLogoutUrl { providerLogoutUrl }`);

@@ -1,5 +1,5 @@
 import { mutate, query, resetSocket } from '../api/client.js';
-import { LOGIN, LOGOUT, SESSION, SETUP } from '../api/documents.js';
+import { LOGIN, LOGOUT, PROVIDER_LOGOUT_URL, SESSION, SETUP } from '../api/documents.js';
 import { takeEarlySession } from '../api/early.js';
 import type { ResultOf } from '../../../../schema/client/graphql.js';
 import type { Permission, ServerInfo, User } from '../api/types.js';
@@ -67,9 +67,12 @@ class Session {
     await this.load();
   }
 
-  async logout() {
+  /** Ends the Knot session; returns the identity provider's logout page when the session came from single sign-on. */
+  async logout(): Promise<string | null> {
     try {
+      const { providerLogoutUrl } = await query(PROVIDER_LOGOUT_URL).catch(() => ({ providerLogoutUrl: null }));
       await mutate(LOGOUT);
+      return providerLogoutUrl ?? null;
     } finally {
       resetSocket();
       this.#me = null;
