@@ -1,5 +1,5 @@
 import { and, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
-import { apiTokens, roles, serverSettings, sessions, totpCredentials, userRoles, users } from '../../../schema/db/index.js';
+import { apiTokens, roles, serverSettings, sessions, totpCredentials, userIdentities, userRoles, users } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
 import type { PubSub } from '../pubsub.js';
 import { hashToken } from './secrets.js';
@@ -54,7 +54,11 @@ export async function loadPermissions(db: Db, userId: string): Promise<{ permiss
   return { permissions, isAdmin: rows.some((r) => r.id === ADMIN_ROLE_ID) };
 }
 
-/** True when two-factor sign-in is required for everyone and the user has not confirmed an authenticator. */
+/**
+ * True when two-factor sign-in is required for everyone and the user has not confirmed an
+ * authenticator. Accounts of single sign-on are exempt: they have no password here, and their
+ * second factor is the identity provider's (docs/sso.md).
+ */
 async function mustEnrolTotp(db: Db, userId: string): Promise<boolean> {
   const [row] = await db
     .select({
@@ -63,9 +67,10 @@ async function mustEnrolTotp(db: Db, userId: string): Promise<boolean> {
         .select({ one: sql`1` })
         .from(totpCredentials)
         .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)))})`,
+      linked: sql<boolean>`exists (${db.select({ one: sql`1` }).from(userIdentities).where(eq(userIdentities.userId, userId))})`,
     })
     .from(serverSettings);
-  return !!row?.required && !row.enrolled;
+  return !!row?.required && !row.enrolled && !row.linked;
 }
 
 /**
