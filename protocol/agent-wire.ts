@@ -65,7 +65,16 @@ export type AgentMessage =
 
 export type ServerMessage =
   | { t: 'open'; id: number; kind: 'dial'; port: number }
-  | { t: 'open'; id: number; kind: 'shell'; shell: string; cols: number; rows: number }
+  /**
+   * A new shell. With `keep`, the agent keeps it (and its last output) through a lost connection
+   * for its KNOT_TERMINAL_DETACH_SECONDS, so the server can resume it under that name.
+   */
+  | { t: 'open'; id: number; kind: 'shell'; shell: string; cols: number; rows: number; keep?: string }
+  /**
+   * A kept shell again, on a new connection: the stream starts with its output from byte `from`
+   * (what the server had received), then goes on live. Refused when the agent no longer has it.
+   */
+  | { t: 'open'; id: number; kind: 'resume'; keep: string; from: number }
   | { t: 'resize'; id: number; cols: number; rows: number }
   | StreamControl;
 
@@ -86,6 +95,9 @@ export function decodeData(frame: Buffer): { id: number; payload: Buffer } | nul
   if (frame.length < 4) return null;
   return { id: frame.readUInt32BE(0), payload: frame.subarray(4) };
 }
+
+/** A kept shell's name: the server's random id for it. */
+const isKey = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(v);
 
 function parseStreamControl(m: Record<string, unknown>): StreamControl | null {
   if (!isId(m.id)) return null;
@@ -145,7 +157,11 @@ export function parseServerMessage(text: string): ServerMessage | null {
   if (m.t === 'open' && isId(m.id)) {
     if (m.kind === 'dial' && isPort(m.port)) return { t: 'open', id: m.id, kind: 'dial', port: m.port };
     if (m.kind === 'shell' && isName(m.shell) && isSize(m.cols) && isSize(m.rows)) {
-      return { t: 'open', id: m.id, kind: 'shell', shell: m.shell, cols: m.cols, rows: m.rows };
+      if (m.keep === undefined) return { t: 'open', id: m.id, kind: 'shell', shell: m.shell, cols: m.cols, rows: m.rows };
+      return isKey(m.keep) ? { t: 'open', id: m.id, kind: 'shell', shell: m.shell, cols: m.cols, rows: m.rows, keep: m.keep } : null;
+    }
+    if (m.kind === 'resume' && isKey(m.keep) && Number.isSafeInteger(m.from) && (m.from as number) >= 0) {
+      return { t: 'open', id: m.id, kind: 'resume', keep: m.keep, from: m.from as number };
     }
     return null;
   }

@@ -17,6 +17,7 @@ import {
 import type { HealthReport } from '../../protocol/health.js';
 import type { ServiceReport } from '../../protocol/service-report.js';
 import { HealthMonitor } from './health.js';
+import { KeptShells } from './kept-shells.js';
 import type { PtyLauncher } from './pty.js';
 import { AgentStreams } from './streams.js';
 
@@ -44,12 +45,16 @@ export class AgentClient {
   private probing = false;
   private health: HealthMonitor | null = null;
   private lastHealthSent: string | null = null;
+  /** Terminal shells, which outlive a lost connection (for config.terminalDetachMs) to be resumed on the next. */
+  private shells: KeptShells;
 
   constructor(
     private config: AgentConfig,
     private launcher: PtyLauncher,
     private log: Log,
-  ) {}
+  ) {
+    this.shells = new KeptShells(config.terminalDetachMs, log);
+  }
 
   start(): void {
     if (this.config.healthcheck) {
@@ -73,6 +78,7 @@ export class AgentClient {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.ws?.close(1001, 'agent stopping');
     this.teardown('the agent is stopping');
+    this.shells.endAll();
   }
 
   private connect() {
@@ -91,7 +97,7 @@ export class AgentClient {
 
     ws.on('open', () => {
       this.log.info(`connected to ${url}`);
-      this.streams = new AgentStreams(mux, (m) => this.send(m), this.launcher, this.log);
+      this.streams = new AgentStreams(mux, (m) => this.send(m), this.launcher, this.shells, this.log);
       this.lastSent = null;
       this.lastPong = Date.now();
       this.send({ t: 'hello', version: PROTOCOL_VERSION, agent: AGENT_NAME, reportIntervalMs: this.config.reportIntervalMs });

@@ -28,6 +28,8 @@ export interface AgentConfig {
   ptyMethod: PtyMethod | null;
   /** The template's health check (KNOT_HEALTHCHECK, set by the server); null when it declares none. */
   healthcheck: HealthCheck | null;
+  /** How long a terminal's shell outlives a lost server connection, waiting to be resumed (KNOT_TERMINAL_DETACH_SECONDS). */
+  terminalDetachMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +63,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     reportIntervalMs: parseInterval(env.KNOT_REPORT_INTERVAL_MS),
     ptyMethod: ptyMethod as PtyMethod | null,
     healthcheck: parseHealthcheckEnv(env[HEALTHCHECK_ENV]),
+    terminalDetachMs: parseDetachSeconds(env.KNOT_TERMINAL_DETACH_SECONDS) * 1000,
   };
 }
 
@@ -90,6 +93,14 @@ function parseInterval(value: string | undefined): number {
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 100 || ms > 600_000) throw new ConfigError(`KNOT_REPORT_INTERVAL_MS must be 100-600000, got "${value}"`);
   return ms;
+}
+
+/** The server's default too (900 s); 0 means a shell ends with the connection it was opened on. */
+function parseDetachSeconds(value: string | undefined): number {
+  if (!value?.trim()) return 900;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 604_800) throw new ConfigError(`KNOT_TERMINAL_DETACH_SECONDS must be 0-604800, got "${value}"`);
+  return seconds;
 }
 
 function parseHealthcheckEnv(value: string | undefined): HealthCheck | null {

@@ -1,13 +1,16 @@
 import { connect } from 'node:net';
-import { finished } from 'node:stream/promises';
+import type { KeptShells, Shell } from './kept-shells.js';
 import type { Log } from './log.js';
 import { Mux, type MuxStream } from '../../protocol/mux.js';
 import { MAX_STREAMS, type AgentMessage, type ServerMessage } from '../../protocol/agent-wire.js';
-import type { PtyLauncher, PtyProcess } from './pty.js';
+import type { PtyLauncher } from './pty.js';
 
-/** Opens what the server asks for inside the space and pipes it to a multiplexed stream. */
+/**
+ * Opens what the server asks for inside the space and pipes it to a multiplexed stream, for one
+ * connection. Shells belong to `kept`, which outlives the connection.
+ */
 export class AgentStreams {
-  private shells = new Map<number, PtyProcess>();
+  private shells = new Map<number, Shell>();
   /** Ids asked for and not yet answered (a dial still connecting). */
   private opening = new Set<number>();
   private closed = false;
@@ -16,6 +19,7 @@ export class AgentStreams {
     private mux: Mux,
     private send: (message: AgentMessage) => void,
     private launcher: PtyLauncher,
+    private kept: KeptShells,
     private log: Log,
   ) {}
 
@@ -25,10 +29,11 @@ export class AgentStreams {
         if (this.mux.has(message.id) || this.opening.has(message.id)) return this.refuse(message.id, 'that stream id is in use');
         if (this.mux.size + this.opening.size >= MAX_STREAMS) return this.refuse(message.id, `too many open streams (at most ${MAX_STREAMS})`);
         if (message.kind === 'dial') this.dial(message.id, message.port);
-        else this.shell(message.id, message.shell, message.cols, message.rows);
+        else if (message.kind === 'resume') this.resume(message.id, message.keep, message.from);
+        else this.shell(message.id, message.shell, message.cols, message.rows, message.keep ?? null);
         return;
       case 'resize':
-        this.shells.get(message.id)?.resize(message.cols, message.rows);
+        this.shells.get(message.id)?.pty.resize(message.cols, message.rows);
         return;
       default:
         this.mux.handleControl(message);
@@ -59,38 +64,44 @@ export class AgentStreams {
     });
   }
 
-  private shell(id: number, shellName: string, cols: number, rows: number) {
-    let pty: PtyProcess;
+  private shell(id: number, shellName: string, cols: number, rows: number, key: string | null) {
+    if (key && this.kept.find(key)) return this.refuse(id, 'a shell by that name is already kept');
+    let shell: Shell;
     try {
-      pty = this.launcher.spawn(shellName, cols, rows);
+      shell = this.kept.add(this.launcher.spawn(shellName, cols, rows), key);
     } catch (err) {
       return this.refuse(id, `could not start a shell: ${(err as Error).message}`);
     }
+    this.show(id, shell, 0);
+  }
+
+  /** A kept shell on this (newer) connection, from the server's byte `from` on. */
+  private resume(id: number, key: string, from: number) {
+    const shell = this.kept.find(key);
+    if (!shell) return this.refuse(id, 'that shell has ended');
+    this.log.info(`shell resumed from byte ${from}`);
+    this.show(id, shell, from);
+  }
+
+  private show(id: number, shell: Shell, from: number) {
     const stream = this.mux.add(id);
-    this.shells.set(id, pty);
+    this.shells.set(id, shell);
     this.send({ t: 'opened', id });
-    pty.output.pipe(stream, { end: false });
-    stream.pipe(pty.input);
-    pty.input.on('error', () => {});
+    // The server never half-closes a shell's stream; its input stays open for the next stream.
+    stream.pipe(shell.pty.input, { end: false });
     stream.on('error', () => {});
     stream.once('close', () => {
+      stream.unpipe(shell.pty.input);
       this.shells.delete(id);
-      pty.kill();
+      this.kept.streamClosed(shell, stream, this.closed);
     });
-    // The exit code goes after the last output, so the terminal shows everything the shell printed.
-    Promise.all([pty.exited, finished(pty.output).catch(() => {})]).then(([code]) => {
-      this.log.debug(`shell ${id} exited with ${code}`);
-      if (stream.destroyed || stream.writableEnded) return;
-      stream.exitCode = code;
-      stream.end();
-    }, (err: unknown) => this.log.warn(`shell ${id}: ${(err as Error).message}`));
+    this.kept.attach(shell, stream, from);
   }
 
   closeAll(reason: string): void {
     this.closed = true;
+    // Each shell's stream closes: kept shells wait for the next connection, the others end (KeptShells.streamClosed).
     this.mux.closeAll(reason);
-    for (const pty of this.shells.values()) pty.kill();
-    this.shells.clear();
   }
 }
 

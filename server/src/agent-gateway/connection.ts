@@ -12,12 +12,13 @@ import {
 import type { HealthReport } from '../../../protocol/health.js';
 import type { ServiceReport } from '../../../protocol/service-report.js';
 import type { Logger } from '../logger.js';
-import type { AgentShell } from './types.js';
+import { AgentRefusal, type AgentShell } from './types.js';
 
 /** How long the agent has to answer an open (a dial connecting, a shell starting). */
 const OPEN_TIMEOUT_MS = 10_000;
 
-type OpenRequest = { kind: 'dial'; port: number } | { kind: 'shell'; shell: string; cols: number; rows: number };
+type ShellRequest = { kind: 'shell'; shell: string; cols: number; rows: number; keep?: string } | { kind: 'resume'; keep: string; from: number };
+type OpenRequest = { kind: 'dial'; port: number } | ShellRequest;
 
 /**
  * One authenticated agent on this replica: its streams, its last report, and when it last spoke.
@@ -99,7 +100,7 @@ export class AgentConnection {
         return;
       }
       case 'refused':
-        this.takePending(message.id)?.reject(new Error(message.message));
+        this.takePending(message.id)?.reject(new AgentRefusal(message.message));
         return;
       case 'exit':
         this.mux.get(message.id)?.emit('shell-exit', message.code);
@@ -135,15 +136,21 @@ export class AgentConnection {
     });
   }
 
-  async openShell(options: { shell: string; cols: number; rows: number }): Promise<AgentShell> {
-    const stream = await this.open({ kind: 'shell', ...options });
+  /** A new shell, or (`resume`) one the agent kept from an earlier connection. */
+  async openShell(request: ShellRequest): Promise<AgentShell> {
+    const stream = await this.open(request);
+    let lost = false;
     const exited = new Promise<number>((resolve) => {
       let code: number | null = null;
       stream.once('shell-exit', (c: number) => {
         code = c;
         resolve(c);
       });
-      stream.once('close', () => resolve(code ?? -1));
+      stream.once('close', () => {
+        // Closed by dispose() with no exit heard: the connection went, and a kept shell lives on in the space.
+        lost = this.closed && code === null;
+        resolve(code ?? -1);
+      });
     });
     return {
       stream,
@@ -153,6 +160,9 @@ export class AgentConnection {
         }
       },
       exited,
+      get lost() {
+        return lost;
+      },
       close: () => stream.destroy(),
     };
   }

@@ -42,6 +42,8 @@ function closeReason(message: string): string {
  */
 export class AgentGateway implements AgentConnections, ServiceReports {
   private connections = new Map<string, AgentConnection>();
+  /** Who waits for a space's agent to connect (a terminal whose shell the agent kept through a lost connection). */
+  private waiting = new Map<string, Set<() => void>>();
   private sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
   private timer: NodeJS.Timeout;
   private ticking = false;
@@ -74,8 +76,36 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     return this.connectionOf(spaceId).open({ kind: 'dial', port });
   }
 
-  openShell(spaceId: string, options: { shell: string; cols: number; rows: number }): Promise<AgentShell> {
-    return this.connectionOf(spaceId).openShell(options);
+  openShell(spaceId: string, options: { shell: string; cols: number; rows: number; keep?: string }): Promise<AgentShell> {
+    return this.connectionOf(spaceId).openShell({ kind: 'shell', ...options });
+  }
+
+  resumeShell(spaceId: string, keep: string, from: number): Promise<AgentShell> {
+    return this.connectionOf(spaceId).openShell({ kind: 'resume', keep, from });
+  }
+
+  whenConnected(spaceId: string, signal: AbortSignal): Promise<void> {
+    if (this.connections.has(spaceId)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let waiting = this.waiting.get(spaceId);
+      if (!waiting) this.waiting.set(spaceId, (waiting = new Set()));
+      const forget = () => {
+        waiting.delete(wake);
+        if (!waiting.size && this.waiting.get(spaceId) === waiting) this.waiting.delete(spaceId);
+      };
+      const wake = () => {
+        signal.removeEventListener('abort', abort);
+        forget();
+        resolve();
+      };
+      const abort = () => {
+        forget();
+        reject(signal.reason as Error);
+      };
+      if (signal.aborted) return abort();
+      waiting.add(wake);
+      signal.addEventListener('abort', abort, { once: true });
+    });
   }
 
   private connectionOf(spaceId: string): AgentConnection {
@@ -143,6 +173,7 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     const previous = this.connections.get(space.id);
     if (previous) this.drop(previous, CloseCode.duplicate, 'replaced by a newer connection of this space\'s agent');
     this.connections.set(space.id, connection);
+    for (const wake of [...(this.waiting.get(space.id) ?? [])]) wake();
     try {
       if ((await platformOf(db, space.templateId)) === 'MANUAL') {
         if (await agentConnected(this.services, space.id)) log.info({ spaceId: space.id }, 'manual space is running: its agent connected');

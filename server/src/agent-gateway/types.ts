@@ -16,9 +16,24 @@ export interface AgentConnections {
    * premature close. Streams reach only agents connected to this replica.
    */
   dial(spaceId: string, port: number): Promise<Duplex>;
-  /** A login shell in a pty inside the space, through its agent. */
-  openShell(spaceId: string, options: { shell: string; cols: number; rows: number }): Promise<AgentShell>;
+  /**
+   * A login shell in a pty inside the space, through its agent. With `keep`, the agent keeps the
+   * shell through a lost connection (for its KNOT_TERMINAL_DETACH_SECONDS) so `resumeShell` can
+   * show it again on the next one.
+   */
+  openShell(spaceId: string, options: { shell: string; cols: number; rows: number; keep?: string }): Promise<AgentShell>;
+  /**
+   * A kept shell again, on the agent's current connection: its output from byte `from` on (what
+   * reached us before the connection broke), then live. Rejects with AgentRefusal once the agent no
+   * longer has it (it exited and was told, it expired, the agent restarted).
+   */
+  resumeShell(spaceId: string, keep: string, from: number): Promise<AgentShell>;
+  /** Resolves once the space's agent is connected to this replica (at once if it is); rejects when `signal` aborts. */
+  whenConnected(spaceId: string, signal: AbortSignal): Promise<void>;
 }
+
+/** The agent answered an open with no: the reason is its message. */
+export class AgentRefusal extends Error {}
 
 export interface AgentShell {
   /** Bytes to and from the pty. */
@@ -26,6 +41,8 @@ export interface AgentShell {
   resize(cols: number, rows: number): void;
   /** Resolves with the exit code when the shell ends; -1 when unknown (e.g. the agent went away). */
   exited: Promise<number>;
+  /** True once the stream is gone because the agent's connection was lost, not because the shell ended. */
+  readonly lost: boolean;
   close(): void;
 }
 
@@ -34,4 +51,6 @@ export const noAgents: AgentConnections = {
   isConnected: () => false,
   dial: () => Promise.reject(new Error('no agent is connected for this space')),
   openShell: () => Promise.reject(new Error('no agent is connected for this space')),
+  resumeShell: () => Promise.reject(new Error('no agent is connected for this space')),
+  whenConnected: (_spaceId, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
 };

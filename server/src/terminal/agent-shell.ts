@@ -1,19 +1,128 @@
-import type { AgentConnections } from '../agent-gateway/types.js';
+import { randomBytes } from 'node:crypto';
+import { PassThrough, Writable } from 'node:stream';
+import { AgentRefusal, type AgentConnections, type AgentShell } from '../agent-gateway/types.js';
+import type { Logger } from '../logger.js';
 import type { TerminalBackend, TerminalSize } from './backend.js';
 
-/** Manual spaces have no Docker to exec into: their agent runs the pty. */
+/**
+ * Manual spaces have no Docker to exec into: their agent runs the pty. The agent keeps the shell
+ * when its own connection to the server breaks (a laptop on a train), so this backend outlives
+ * that too: it waits up to `detachMs` for the agent to come back, then resumes the shell from the
+ * last byte it had, and the session's sockets go on with the output produced meanwhile.
+ */
 export async function openAgentShell(
   agents: AgentConnections,
   spaceId: string,
   shell: string,
   size: TerminalSize,
+  detachMs: number,
+  log: Logger,
 ): Promise<TerminalBackend> {
-  const pty = await agents.openShell(spaceId, { shell, cols: size.cols, rows: size.rows });
-  return {
-    output: pty.stream,
-    input: pty.stream,
-    resize: (cols, rows) => pty.resize(cols, rows),
-    exited: pty.exited.catch(() => null),
-    close: () => pty.close(),
-  };
+  const key = randomBytes(18).toString('base64url');
+  const first = await agents.openShell(spaceId, { shell, cols: size.cols, rows: size.rows, keep: key });
+  return new ResumableAgentShell(agents, spaceId, key, first, size, detachMs, log);
+}
+
+class ResumableAgentShell implements TerminalBackend {
+  readonly output = new PassThrough();
+  readonly input: Writable;
+  readonly exited: Promise<number | null>;
+  private resolveExit!: (code: number | null) => void;
+  private current: AgentShell | null = null;
+  /** Keystrokes that arrived while the agent was away: sent on the resumed stream (the socket is paused meanwhile). */
+  private held: { chunk: Buffer; done: (err?: Error | null) => void }[] = [];
+  /** Output bytes received from the agent: where a resume starts. */
+  private received = 0;
+  private away: AbortController | null = null;
+  private done = false;
+
+  constructor(
+    private readonly agents: AgentConnections,
+    private readonly spaceId: string,
+    private readonly key: string,
+    first: AgentShell,
+    private size: TerminalSize,
+    private readonly detachMs: number,
+    private readonly log: Logger,
+  ) {
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.input = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        if (this.current && !this.current.stream.destroyed) this.current.stream.write(chunk, () => done());
+        else if (this.done) done();
+        else this.held.push({ chunk, done });
+      },
+    });
+    this.attach(first);
+  }
+
+  resize(cols: number, rows: number) {
+    this.size = { cols, rows };
+    this.current?.resize(cols, rows);
+  }
+
+  close() {
+    // While the agent is away the shell cannot be told; the agent ends it after its own detach time.
+    this.away?.abort(new Error('the terminal was closed'));
+    this.current?.close();
+    this.finish(null);
+  }
+
+  private attach(shell: AgentShell) {
+    this.current = shell;
+    const { stream } = shell;
+    stream.on('error', () => {});
+    stream.on('data', (chunk: Buffer) => {
+      if (this.done) return;
+      this.received += chunk.length;
+      if (!this.output.write(chunk)) {
+        stream.pause();
+        this.output.once('drain', () => stream.resume());
+      }
+    });
+    stream.once('close', () => void shell.exited.then((code) => this.streamClosed(shell, code)));
+    for (const { chunk, done } of this.held.splice(0)) stream.write(chunk, () => done());
+  }
+
+  private streamClosed(shell: AgentShell, code: number) {
+    if (this.current !== shell) return;
+    this.current = null;
+    if (this.done) return;
+    if (!shell.lost || this.detachMs === 0) return this.finish(shell.lost ? null : code);
+    this.log.info({ spaceId: this.spaceId }, 'terminal: the agent lost its connection; waiting for it to resume the shell');
+    void this.resume();
+  }
+
+  /** Waits for the agent to connect again and asks it for the shell from the byte we got to. */
+  private async resume() {
+    const deadline = Date.now() + this.detachMs;
+    const away = (this.away = new AbortController());
+    while (!this.done) {
+      const left = deadline - Date.now();
+      if (left <= 0) return this.finish(null);
+      try {
+        await this.agents.whenConnected(this.spaceId, AbortSignal.any([away.signal, AbortSignal.timeout(left)]));
+        const shell = await this.agents.resumeShell(this.spaceId, this.key, this.received);
+        if (this.done) return shell.close();
+        this.away = null;
+        this.attach(shell);
+        shell.resize(this.size.cols, this.size.rows);
+        this.log.info({ spaceId: this.spaceId, from: this.received }, 'terminal: the agent is back and resumed the shell');
+        return;
+      } catch (err) {
+        // The agent no longer has the shell; anything else (it left again, timed out) waits on.
+        if (err instanceof AgentRefusal) return this.finish(null);
+        if (this.done || away.signal.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      }
+    }
+  }
+
+  private finish(code: number | null) {
+    if (this.done) return;
+    this.done = true;
+    for (const { done } of this.held.splice(0)) done();
+    this.output.end();
+    this.resolveExit(code);
+  }
 }

@@ -87,7 +87,9 @@ export function createTerminalRoute(services: Services) {
   }
 
   function open(access: SpaceAccess, size: TerminalSize): Promise<TerminalBackend> {
-    if (access.template.platform === 'MANUAL') return openAgentShell(services.agents, access.space.id, access.space.shell, size);
+    if (access.template.platform === 'MANUAL') {
+      return openAgentShell(services.agents, access.space.id, access.space.shell, size, services.config.terminalDetachSeconds * 1000, services.log);
+    }
     if (!access.space.containerId) throw new Error('it has no container');
     return openDockerShell(services.runtime, services.log, access.space.containerId, access.space.shell, size);
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import { parseSize, type TerminalBackend, type TerminalSize } from './backend.js';
-import { RingBuffer } from './ring-buffer.js';
+import { RingBuffer } from '../../../protocol/ring-buffer.js';
 
 /** How much output a reattaching client gets back (the contract promises at least 64 KiB). */
 export const REPLAY_BYTES = 128 * 1024;

@@ -1,5 +1,6 @@
 /**
- * The last `capacity` bytes of a terminal's output, for replay when someone reattaches. Appending
+ * The last `capacity` bytes of a terminal's output, for replay when someone reattaches (to a
+ * server session, or to a shell an agent kept through a lost connection). Appending
  * copies the chunk once into a fixed buffer (no allocation, no list to trim), so the keystroke
  * echo path pays only that copy. Positions count every byte ever appended, so a client that knows
  * how far it got can ask for just the rest.
