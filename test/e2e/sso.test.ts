@@ -125,6 +125,16 @@ describe('single sign-on with an OpenID Connect provider', () => {
     expect((await users()).find((u) => u.email === 'john@example.com')).toMatchObject({ username: 'jane-doe-2', groupIds: [] });
   });
 
+  it('refuses a deactivated account at the provider\'s door with FORBIDDEN', async () => {
+    const john = (await users()).find((u) => u.email === 'john@example.com')!;
+    await admin.request(`mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { id } }`, { id: john.id });
+    const page = await browserPage();
+    await open(page, '/login');
+    await signInAtProvider(page, 'john-0002');
+    await page.waitForURL(`${server.url}/login?error=FORBIDDEN`);
+    expect(await page.getByRole('alert').textContent()).toContain('deactivated');
+  });
+
   for (const [param, code] of [
     ['state', 'OIDC_STATE_INVALID'],
     ['nonce', 'OIDC_NONCE_INVALID'],
@@ -181,5 +191,71 @@ describe('single sign-on with an OpenID Connect provider', () => {
     const forged = flowCookie.slice(0, middle) + (flowCookie[middle] === 'A' ? 'B' : 'A') + flowCookie.slice(middle + 1);
     expect(errorOf(await callback(`?code=x&state=${state}`, forged))).toBe('OIDC_STATE_INVALID');
     expect(await users()).toHaveLength(before.length);
+  });
+});
+
+/** KNOT_LOCAL_LOGIN=false on an empty Knot: no first-run form, the first sign-in is the admin, passwords are refused, API tokens work. */
+describe('single sign-on with local login turned off', () => {
+  let provider: TestOidcProvider;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await ensureWebBuild();
+    provider = await startTestOidcProvider();
+    [server, browser] = await Promise.all([
+      startTestServer({ config: { localLogin: false, oidc: testOidcConfig(provider.issuer, { name: 'Corp SSO' }) } }),
+      launchBrowser(),
+    ]);
+    server.app.services.config.url = server.url;
+    provider.register(server.url);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await provider?.stop();
+  });
+
+  it('makes the first person to sign in the admin, and refuses password login and setup with LOCAL_LOGIN_DISABLED', async () => {
+    const refusals = await Promise.all([
+      server.anonymous.request(`mutation { setup(input: { username: "admin", email: "a@example.com", password: "correct-horse" }) { id } }`),
+      server.anonymous.request(`mutation { login(username: "admin", password: "correct-horse") { id } }`),
+    ]);
+    expect(refusals.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['LOCAL_LOGIN_DISABLED', 'LOCAL_LOGIN_DISABLED']);
+
+    provider.accounts.set('boss-1', { preferred_username: 'boss', email: 'boss@example.com' });
+    const context = await browser.newContext({ viewport: WIDE, baseURL: server.url });
+    try {
+      const page = await context.newPage();
+      await page.route(/fonts\.googleapis\.com/, (route) => route.abort());
+      await open(page, '/');
+      // No first-run form: the login page, with the button and no password form.
+      await page.waitForURL('**/login');
+      await page.getByRole('link', { name: 'Sign in with Corp SSO' }).waitFor();
+      expect(await page.getByLabel('Password').count()).toBe(0);
+      await screenshot(page, 'sso-only-login');
+      await page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+      await page.locator('input[name="login"]').fill('boss-1');
+      await page.locator('input[name="password"]').fill('any password');
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.waitForURL(`${server.url}/spaces`);
+      // The admin's pages are open to them.
+      await page.getByRole('link', { name: 'Users' }).waitFor();
+
+      // An API token made in this session works without any password login.
+      const token = await page.evaluate(async () => {
+        const res = await fetch('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 'mutation { createApiToken(name: "cli") { token } }' }),
+        });
+        return ((await res.json()) as { data: { createApiToken: { token: string } } }).data.createApiToken.token;
+      });
+      const me = await server.client(token).request<{ me: { username: string } }>(`{ me { username } }`);
+      expect(me.data!.me.username).toBe('boss');
+    } finally {
+      await context.close();
+    }
   });
 });
