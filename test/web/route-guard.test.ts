@@ -20,6 +20,13 @@ describe('where a visitor is sent', () => {
     expect(redirectFor({ setupRequired: false, loggedIn: true }, '/')).toBe('/spaces');
   });
 
+  it('keeps a user who must set up two-factor sign-in on My Profile', () => {
+    const held = { setupRequired: false, loggedIn: true, mustEnrolTotp: true };
+    expect(redirectFor(held, '/spaces')).toBe('/profile');
+    expect(redirectFor(held, '/login', '?next=%2Ftemplates')).toBe('/profile');
+    expect(redirectFor(held, '/profile')).toBeNull();
+  });
+
   it('never follows a `next` to another site', () => {
     expect(safeNext('//evil.example.com/x')).toBe('/spaces');
     expect(safeNext('https://evil.example.com')).toBe('/spaces');

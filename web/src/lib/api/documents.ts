@@ -17,7 +17,7 @@ const SpaceFields = graphql(`
 const RoleFields = graphql(`fragment RoleFields on Role { id name builtIn permissions }`);
 
 const UserFields = graphql(
-  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey groupIds quotaOverride { maxSpaces computeUnits storageUnits } roles { ...RoleFields } }`,
+  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey twoFactorEnabled twoFactorSetupRequired groupIds quotaOverride { maxSpaces computeUnits storageUnits } roles { ...RoleFields } }`,
   [RoleFields],
 );
 
@@ -41,9 +41,19 @@ export { SpaceFields, RoleFields, UserFields, TemplateFields, VariableFields, Se
 
 export const SESSION = graphql(`query Session { serverInfo { ...ServerInfoFields } me { ...UserFields servicePassword } }`, [ServerInfoFields, UserFields]);
 export const SETUP = graphql(`mutation Setup($input: SetupInput!) { setup(input: $input) { id } }`);
-export const LOGIN = graphql(`mutation Login($username: String!, $password: String!) { login(username: $username, password: $password) { id } }`);
+export const LOGIN = graphql(
+  `mutation Login($username: String!, $password: String!, $totp: String, $recoveryCode: String) { login(username: $username, password: $password, totp: $totp, recoveryCode: $recoveryCode) { id } }`,
+);
 export const LOGOUT = graphql(`mutation Logout { logout }`);
 export const UPDATE_PROFILE = graphql(`mutation UpdateProfile($input: UpdateProfileInput!) { updateProfile(input: $input) { ...UserFields servicePassword } }`, [UserFields]);
+export const ENABLE_TOTP = graphql(`mutation EnableTotp { enableTotp { secret uri qrCode } }`);
+export const CONFIRM_TOTP = graphql(`mutation ConfirmTotp($code: String!) { confirmTotp(code: $code) }`);
+export const DISABLE_TOTP = graphql(`mutation DisableTotp($code: String, $password: String) { disableTotp(code: $code, password: $password) }`);
+export const RESET_USER_TOTP = graphql(`mutation ResetUserTotp($userId: ID!) { resetUserTotp(userId: $userId) { id } }`);
+export const SERVER_SETTINGS = graphql(`query ServerSettings { serverSettings { requireTwoFactor } }`);
+export const UPDATE_SERVER_SETTINGS = graphql(
+  `mutation UpdateServerSettings($input: ServerSettingsInput!) { updateServerSettings(input: $input) { requireTwoFactor } }`,
+);
 
 export const SPACES = graphql(`query Spaces($userId: ID) { spaces(userId: $userId) { ...SpaceFields } }`, [SpaceFields]);
 export const SPACE = graphql(`query Space($id: ID!) { space(id: $id) { ...SpaceFields } }`, [SpaceFields]);

@@ -1,15 +1,23 @@
 /**
  * Where a visitor must go before seeing `path`: the first-run form on an empty Knot, the login
  * form when nobody is logged in (remembering where they were going), and away from those forms
- * once logged in. Null: stay.
+ * once logged in, and to the profile's two-factor setup while an admin requires it and the account
+ * has none. Null: stay.
  */
-export function redirectFor(state: { setupRequired: boolean; loggedIn: boolean }, path: string, search = ''): string | null {
+const PROFILE = '/profile';
+export function redirectFor(
+  state: { setupRequired: boolean; loggedIn: boolean; mustEnrolTotp?: boolean },
+  path: string,
+  search = '',
+): string | null {
   if (state.setupRequired) return path === '/setup' ? null : '/setup';
   if (!state.loggedIn) {
     if (path === '/login') return null;
     const wanted = path === '/' || path === '/setup' ? '' : `?next=${encodeURIComponent(path + search)}`;
     return `/login${wanted}`;
   }
+  // Two-factor sign-in is required and this account has none yet: nothing else works until it does.
+  if (state.mustEnrolTotp) return path === PROFILE ? null : PROFILE;
   if (path === '/' || path === '/login' || path === '/setup') return safeNext(new URLSearchParams(search).get('next'));
   return null;
 }

@@ -61,8 +61,9 @@ class Session {
     await this.load();
   }
 
-  async login(username: string, password: string) {
-    await mutate(LOGIN, { username, password });
+  /** With two-factor sign-in on, the server answers TOTP_REQUIRED until `second` carries a code. */
+  async login(username: string, password: string, second: { totp?: string; recoveryCode?: string } = {}) {
+    await mutate(LOGIN, { username, password, ...second });
     resetSocket();
     await this.load();
   }
