@@ -12,12 +12,15 @@ export type SpaceStatus = (typeof SPACE_STATUSES)[number];
  * Why subscribers hear about a space (the UI may choose a toast by it). SNAPSHOT is only ever sent
  * by a subscription itself, as the first message or after a missed event, never published.
  */
-export const SPACE_CHANGE_KINDS = ['SNAPSHOT', 'CREATED', 'STATUS', 'PULL_PROGRESS', 'RENAMED', 'TEMPLATE_CHANGED', 'SERVICES', 'HEALTH', 'AUTO_STOP', 'AUTO_STOP_WARNING', 'DELETED'] as const;
+export const SPACE_CHANGE_KINDS = ['SNAPSHOT', 'CREATED', 'STATUS', 'PULL_PROGRESS', 'RENAMED', 'TEMPLATE_CHANGED', 'SERVICES', 'HEALTH', 'AUTO_STOP', 'AUTO_STOP_WARNING', 'SHARED', 'UNSHARED', 'TRANSFERRED', 'DELETED'] as const;
 export type SpaceChangeKind = (typeof SPACE_CHANGE_KINDS)[number];
 /**
  * AUTO_STOP: the planned automatic stop (Space.autoStopAt, autoStopReason) was set, moved or
  * cleared. AUTO_STOP_WARNING: the stop is near (KNOT_AUTOSTOP_WARNING_SECONDS); sent once per plan,
- * and Space.autoStopWarning stays true until the plan moves or the space stops.
+ * and Space.autoStopWarning stays true until the plan moves or the space stops. SHARED, UNSHARED:
+ * who the space is shared with changed (a user it was unshared from gets the event with no space,
+ * and loses it). TRANSFERRED: it has a new owner (the previous one, unless it manages spaces, gets
+ * the event with no space).
  */
 /** The kinds a change of a space publishes. */
 export type PublishedSpaceChangeKind = Exclude<SpaceChangeKind, 'SNAPSHOT'>;

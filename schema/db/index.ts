@@ -9,3 +9,4 @@ export * from './groups.js';
 export * from './replicas.js';
 export * from './two-factor.js';
 export * from './identities.js';
+export * from './shares.js';

@@ -7,7 +7,13 @@ import type { Logger } from './logger.js';
  */
 export interface EventMap {
   /** A space's status, error, names, progress or services changed. */
-  space: { spaceId: string; ownerId: string; kind: string };
+  space: {
+    spaceId: string;
+    ownerId: string;
+    kind: string;
+    /** SHARED and UNSHARED: the user it concerns; TRANSFERRED: the previous owner. */
+    userId?: string;
+  };
   /** Something that a cached login depends on changed (token revoked, user deactivated, roles edited). */
   auth: { userId?: string };
   template: { templateId: string };

@@ -148,6 +148,37 @@ export const FIELD_RULES: Record<string, Row> = {
   // The same over server-sent events (POST /graphql, Accept: text/event-stream).
   'Subscription.spaceChanged (server-sent events)':                 [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
   'Subscription.spacesChanged (server-sent events)':                [UNAUTH,            FORBID,    OK,        FORBID,    FORBID,    FORBID,    OK,        OK],
+
+  // Sharing (docs/permissions.md). Rows named `(shared with other)` target a space of the owner's
+  // shared with the `other` actor: that column is what a user a space is shared with gets.
+  'Query.space (shared with other)':                                [UNAUTH,            OK,        OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  // Whoever sees the space sees whom it is shared with.
+  'Query.space (sharedWith)':                                       [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Query.space (sharedWith, shared with other)':                    [UNAUTH,            OK,        OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  // A user it is shared with lists and ends their own terminal sessions in it.
+  'Query.space (terminalSessions, shared with other)':              [UNAUTH,            OK,        FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  'Mutation.closeTerminalSession (shared with other)':              [UNAUTH,            OK,        FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  // Start, stop and restart: yes (refused only by the manual space's state machine); edit and delete: no.
+  'Mutation.startSpace (shared with other)':                        [UNAUTH,            PASSED,    PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
+  'Mutation.stopSpace (shared with other)':                         [UNAUTH,            PASSED,    PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
+  'Mutation.restartSpace (shared with other)':                      [UNAUTH,            PASSED,    PASSED,    NOT_FOUND, NOT_FOUND, NOT_FOUND, PASSED,    PASSED],
+  'Mutation.keepSpaceRunning (shared with other)':                  [UNAUTH,            'SPACE_NOT_RUNNING', 'SPACE_NOT_RUNNING', NOT_FOUND, NOT_FOUND, NOT_FOUND, 'SPACE_NOT_RUNNING', 'SPACE_NOT_RUNNING'],
+  'Mutation.updateSpace (shared with other)':                       [UNAUTH,            FORBID,    OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Mutation.deleteSpace (shared with other)':                       [UNAUTH,            FORBID,    OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Subscription.spaceChanged (shared with other)':                  ['WS 4403',         OK,        OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Subscription.spaceChanged (server-sent events, shared with other)':[UNAUTH,          OK,        OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  // Only the owner shares: sharing hands out the use of the space, which MANAGE_SPACES lacks.
+  'Mutation.shareSpace':                                            [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  'Mutation.shareSpace (shared with other)':                        [UNAUTH,            FORBID,    FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  'Query.shareCandidates':                                          [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  'Query.shareCandidates (shared with other)':                      [UNAUTH,            FORBID,    FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        FORBID],
+  // Withdrawing a share: the owner or MANAGE_SPACES; a user it is shared with may leave it, and only that.
+  'Mutation.unshareSpace':                                          [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Mutation.unshareSpace (shared with other, who leaves)':          [UNAUTH,            OK,        OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Mutation.unshareSpace (shared with other, removing someone else)':[UNAUTH,           FORBID,    OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  // Handing over: the owner or MANAGE_SPACES, as for deleting.
+  'Mutation.transferSpace':                                         [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Mutation.transferSpace (shared with other)':                     [UNAUTH,            FORBID,    OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
 };
 
 const H = (status: number, what = '') => `HTTP ${status}${what ? ` ${what}` : ''}`;
@@ -192,6 +223,18 @@ export const ROUTE_RULES: Record<string, Row> = {
   'HTTP /spaces/<id>/code-server/* (space stopped)':[H(401),           H(404),            H(404),            H(404),            H(404),            H(404),            H(409),            H(404)],
   'HTTP /spaces/<id>/ports/<port>/* (space stopped)':[H(401),          H(404),            H(404),            H(404),            H(404),            H(404),            H(409),            H(404)],
   'HTTP <port host>/* (space stopped)':            [H(401),            H(404),            H(404),            H(404),            H(404),            H(404),            H(409),            H(404)],
+
+  // A running space of the owner's shared with `other`: that user reaches in as the owner does (its port host keeps the owner's name).
+  'HTTP /spaces/port-login (shared with other)':   [H(302, 'login'),   H(302, 'ticket'),  H(404),            H(404),            H(404),            H(404),            H(302, 'ticket'),  H(404)],
+  'WS /spaces/<id>/terminal (shared with other)':  ['WS 4401',         WS_OPEN,           'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         WS_OPEN,           'WS 4404'],
+  'WS /spaces/<id>/forward/<port> (shared with other)':['WS 4401',      WS_OPEN,           'WS 4404',         'WS 4404',         'WS 4404',         'WS 4404',         WS_OPEN,           'WS 4404'],
+  'HTTP /spaces/<id>/code-server/* (shared with other)':[H(401),        H(200),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'WS /spaces/<id>/code-server/* (shared with other)':[H(401),          WS_OPEN,           H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
+  'HTTP /spaces/<id>/desktop/* (shared with other)':[H(401),            H(200),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'HTTP /spaces/<id>/ports/<port>/* (shared with other)':[H(401),       H(200),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'WS /spaces/<id>/ports/<port>/* (shared with other)':[H(401),         WS_OPEN,           H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
+  'HTTP <port host>/* (shared with other)':        [H(401),            H(200),            H(404),            H(404),            H(404),            H(404),            H(200),            H(404)],
+  'WS <port host>/* (shared with other)':          [H(401),            WS_OPEN,           H(404),            H(404),            H(404),            H(404),            WS_OPEN,           H(404)],
 
   // The port host's login callback: only a ticket from port-login opens it, and only the owner gets one.
   'HTTP <port host>/__knot/auth':                  [H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(302),            H(401)],

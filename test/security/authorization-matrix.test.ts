@@ -65,8 +65,12 @@ const fx = {
   groupId: '',
   /** A template open only to that group. */
   groupTemplateId: '',
+  /** The owner's running proxied space "shared", shared with the `other` actor. */
+  sharedRunningSpaceId: '',
+  /** The owner's manual space shared with `other`: start/stop pass authorization but not the state machine. */
+  sharedManualSpaceId: '',
 };
-const portHost = () => `owner--proxied--8080.${DOMAIN}`;
+const portHost = (space = 'proxied') => `owner--${space}--8080.${DOMAIN}`;
 const bearer = (actor: Actor): Record<string, string> => (as[actor].token ? { authorization: `Bearer ${as[actor].token}` } : {});
 const lower = (actor: Actor) => actor.toLowerCase();
 
@@ -188,8 +192,8 @@ const PORT_STATE = 'matrix-browser-state';
 const PORT_STATE_HASH = createHash('sha256').update(PORT_STATE).digest('base64url');
 
 /** Where port-login sent the actor: to log in, to the port host with a ticket, or a refusal. */
-async function portLogin(actor: Actor) {
-  const to = encodeURIComponent(`http://${portHost()}/page`);
+async function portLogin(actor: Actor, space?: string) {
+  const to = encodeURIComponent(`http://${portHost(space)}/page`);
   const res = await httpGet(`${h.server.url}/spaces/port-login?to=${to}&state=${PORT_STATE_HASH}`, as[actor].cookie ? { cookie: as[actor].cookie } : {});
   const location = String(res.headers.location ?? '');
   const what = res.status !== 302 ? '' : location.startsWith('/login') ? ' login' : location.includes('/__knot/auth') ? ' ticket' : ` to ${location}`;
@@ -208,6 +212,17 @@ const newTemplate = async (name: string) =>
 const createTemplateWith = (extra: string) =>
   gql(`mutation($i: TemplateInput!) { createTemplate(input: $i) { id } }`, (a) => ({ i: { name: `${extra.split(':')[0]} by ${a}`, job: busyboxJob(extra) } }));
 const newSpace = async (name: string, templateId = fx.plainTemplateId) => (await h.createSpace({ templateId, name, userId: as.owner.userId })).id;
+/** As the owner (only the owner shares): lets `userId` use the space. */
+async function share(spaceId: string, userId: string) {
+  const answer = await post(bearer('owner'), `mutation($id: ID!, $u: ID!) { shareSpace(id: $id, userId: $u) { id } }`, { id: spaceId, u: userId });
+  if (answer.errors?.length) throw new Error(`setup step refused: ${JSON.stringify(answer.errors)}`);
+}
+/** A new space of the owner's, shared with `other`. */
+const newSharedSpace = async (name: string) => {
+  const id = await newSpace(name);
+  await share(id, as.other.userId!);
+  return id;
+};
 
 const CALLS: Record<string, Call> = {
   'Query.me': gql(`{ me { id } }`),
@@ -328,6 +343,43 @@ const CALLS: Record<string, Call> = {
   'Query.space (terminalSessions)': gql(`query($id: ID!) { space(id: $id) { terminalSessions { id } } }`, ID(() => fx.runningSpaceId)),
   'Mutation.closeTerminalSession': gql(`mutation($id: ID!, $s: ID!) { closeTerminalSession(spaceId: $id, sessionId: $s) }`, () => ({ id: fx.runningSpaceId, s: 'no-such-session' })),
 
+  'Query.space (shared with other)': gql(`query($id: ID!) { space(id: $id) { id } }`, ID(() => fx.sharedManualSpaceId)),
+  'Query.space (sharedWith)': gql(`query($id: ID!) { space(id: $id) { sharedWith { id } } }`, ID(() => fx.stoppedSpaceId)),
+  'Query.space (sharedWith, shared with other)': gql(`query($id: ID!) { space(id: $id) { sharedWith { id } } }`, ID(() => fx.sharedManualSpaceId)),
+  'Query.space (terminalSessions, shared with other)': gql(`query($id: ID!) { space(id: $id) { terminalSessions { id } } }`, ID(() => fx.sharedRunningSpaceId)),
+  'Mutation.closeTerminalSession (shared with other)': gql(`mutation($id: ID!, $s: ID!) { closeTerminalSession(spaceId: $id, sessionId: $s) }`, () => ({ id: fx.sharedRunningSpaceId, s: 'no-such-session' })),
+  'Mutation.startSpace (shared with other)': gql(`mutation($id: ID!) { startSpace(id: $id) { id } }`, ID(() => fx.sharedManualSpaceId)),
+  'Mutation.stopSpace (shared with other)': gql(`mutation($id: ID!) { stopSpace(id: $id) { id } }`, ID(() => fx.sharedManualSpaceId)),
+  'Mutation.restartSpace (shared with other)': gql(`mutation($id: ID!) { restartSpace(id: $id) { id } }`, ID(() => fx.sharedManualSpaceId)),
+  'Mutation.keepSpaceRunning (shared with other)': gql(`mutation($id: ID!) { keepSpaceRunning(id: $id) { id } }`, ID(() => fx.sharedManualSpaceId)),
+  'Mutation.updateSpace (shared with other)': gql(`mutation($id: ID!) { updateSpace(id: $id, input: { shell: sh }) { id } }`, ID(() => fx.sharedManualSpaceId)),
+  'Mutation.deleteSpace (shared with other)': gql(`mutation($id: ID!) { deleteSpace(id: $id) }`, async (a) => ({ id: await newSharedSpace(`drop-shared-${lower(a)}`) })),
+  'Subscription.spaceChanged (shared with other)': subscribeWs(SPACE_CHANGED, ID(() => fx.sharedManualSpaceId)),
+  'Subscription.spaceChanged (server-sent events, shared with other)': subscribeSse(SPACE_CHANGED, ID(() => fx.sharedManualSpaceId)),
+  'Mutation.shareSpace': gql(`mutation($id: ID!, $u: ID!) { shareSpace(id: $id, userId: $u) { id } }`, () => ({ id: fx.stoppedSpaceId, u: fx.plainUserId })),
+  'Mutation.shareSpace (shared with other)': gql(`mutation($id: ID!, $u: ID!) { shareSpace(id: $id, userId: $u) { id } }`, () => ({ id: fx.sharedManualSpaceId, u: fx.plainUserId })),
+  'Query.shareCandidates': gql(`query($id: ID!) { shareCandidates(spaceId: $id, search: "p") { id } }`, ID(() => fx.stoppedSpaceId)),
+  'Query.shareCandidates (shared with other)': gql(`query($id: ID!) { shareCandidates(spaceId: $id, search: "p") { id } }`, ID(() => fx.sharedManualSpaceId)),
+  'Mutation.unshareSpace': gql(`mutation($id: ID!, $u: ID!) { unshareSpace(id: $id, userId: $u) }`, async (a) => {
+    const u = await newUser(`unshared-${lower(a)}`);
+    await share(fx.stoppedSpaceId, u);
+    return { id: fx.stoppedSpaceId, u };
+  }),
+  'Mutation.unshareSpace (shared with other, who leaves)': gql(`mutation($id: ID!, $u: ID!) { unshareSpace(id: $id, userId: $u) }`, async (a) => ({
+    id: await newSharedSpace(`left-${lower(a)}`),
+    u: as.other.userId,
+  })),
+  'Mutation.unshareSpace (shared with other, removing someone else)': gql(`mutation($id: ID!, $u: ID!) { unshareSpace(id: $id, userId: $u) }`, async (a) => {
+    const u = await newUser(`bystander-${lower(a)}`);
+    await share(fx.sharedManualSpaceId, u);
+    return { id: fx.sharedManualSpaceId, u };
+  }),
+  'Mutation.transferSpace': gql(`mutation($id: ID!, $u: ID!) { transferSpace(id: $id, userId: $u) { id } }`, async (a) => ({ id: await newSpace(`handed-${lower(a)}`), u: fx.plainUserId })),
+  'Mutation.transferSpace (shared with other)': gql(`mutation($id: ID!, $u: ID!) { transferSpace(id: $id, userId: $u) { id } }`, async (a) => ({
+    id: await newSharedSpace(`handed-shared-${lower(a)}`),
+    u: fx.plainUserId,
+  })),
+
   'Subscription.spaceChanged': subscribeWs(SPACE_CHANGED, ID(() => fx.stoppedSpaceId)),
   'Subscription.spacesChanged': subscribeWs(SPACES_CHANGED, () => ({ userId: as.owner.userId })),
   'Subscription.templateImagePull': subscribeWs(`subscription($id: ID!) { templateImagePull(templateId: $id) { present } }`, ID(() => fx.plainTemplateId)),
@@ -379,6 +431,17 @@ const CALLS: Record<string, Call> = {
   'HTTP /spaces/<id>/code-server/* (space stopped)': async (a) => http(`/spaces/${fx.stoppedSpaceId}/code-server/healthz`)(a),
   'HTTP /spaces/<id>/ports/<port>/* (space stopped)': async (a) => http(`/spaces/${fx.stoppedSpaceId}/ports/8080/page`)(a),
   'HTTP <port host>/* (space stopped)': http('/page', (a) => ({ host: `owner--stopped--8080.${DOMAIN}`, ...bearer(a) })),
+
+  'HTTP /spaces/port-login (shared with other)': async (actor) => (await portLogin(actor, 'shared')).outcome,
+  'WS /spaces/<id>/terminal (shared with other)': async (a) => ws(`/spaces/${fx.sharedRunningSpaceId}/terminal?cols=80&rows=24`)(a),
+  'WS /spaces/<id>/forward/<port> (shared with other)': async (a) => ws(`/spaces/${fx.sharedRunningSpaceId}/forward/9000`, { hello: Buffer.from('echo me') })(a),
+  'HTTP /spaces/<id>/code-server/* (shared with other)': async (a) => http(`/spaces/${fx.sharedRunningSpaceId}/code-server/healthz`)(a),
+  'WS /spaces/<id>/code-server/* (shared with other)': async (a) => ws(`/spaces/${fx.sharedRunningSpaceId}/code-server/live`)(a),
+  'HTTP /spaces/<id>/desktop/* (shared with other)': async (a) => http(`/spaces/${fx.sharedRunningSpaceId}/desktop/`)(a),
+  'HTTP /spaces/<id>/ports/<port>/* (shared with other)': async (a) => http(`/spaces/${fx.sharedRunningSpaceId}/ports/8080/page`)(a),
+  'WS /spaces/<id>/ports/<port>/* (shared with other)': async (a) => ws(`/spaces/${fx.sharedRunningSpaceId}/ports/8080/live`)(a),
+  'HTTP <port host>/* (shared with other)': http('/page', (a) => ({ host: portHost('shared'), ...bearer(a) })),
+  'WS <port host>/* (shared with other)': ws('/live', { headers: (a) => ({ host: portHost('shared'), ...bearer(a) }) }),
 
   'HTTP <port host>/__knot/auth': async (actor) => {
     const { location } = await portLogin(actor);
@@ -445,16 +508,24 @@ beforeAll(async () => {
   fx.stoppedSpaceId = await newSpace('stopped');
   fx.manualSpaceId = await newSpace('manual', fx.manualTemplateId);
   fx.runningSpaceId = await newSpace('proxied', proxiedTemplateId);
+  fx.sharedRunningSpaceId = await newSpace('shared', proxiedTemplateId);
+  fx.sharedManualSpaceId = await newSpace('shared-manual', fx.manualTemplateId);
+  await share(fx.sharedRunningSpaceId, as.other.userId!);
+  await share(fx.sharedManualSpaceId, as.other.userId!);
 
-  const sub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id: fx.runningSpaceId });
-  await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
-  await h.startAndWait(fx.runningSpaceId);
-  await sub.next((e) => {
-    const s = e.spaceChanged.space?.services;
-    return !!s && s.codeServer && s.desktop && s.ports.length === 3;
-  });
-  sub.close();
-}, 120_000);
+  await Promise.all(
+    [fx.runningSpaceId, fx.sharedRunningSpaceId].map(async (id) => {
+      const sub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id });
+      await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+      await h.startAndWait(id);
+      await sub.next((e) => {
+        const s = e.spaceChanged.space?.services;
+        return !!s && s.codeServer && s.desktop && s.ports.length === 3;
+      });
+      sub.close();
+    }),
+  );
+}, 180_000);
 
 afterAll(async () => {
   await h?.dispose();

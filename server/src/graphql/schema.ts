@@ -13,5 +13,6 @@ import './spaces.js';
 import './agents.js';
 import './terminals.js';
 import './sign-in.js';
+import './sharing.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

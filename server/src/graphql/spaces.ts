@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, or } from 'drizzle-orm';
 import { AUTO_STOP_REASONS, HEALTH_STATES, PORT_PROTOCOLS, SPACE_CHANGE_KINDS, SPACE_STATUSES, type PortProtocol } from '../../../protocol/enums.js';
 import { keepSpaceRunning } from '../scheduler/keep.js';
-import { spaces, templates, users } from '../../../schema/db/index.js';
+import { spaceShares, spaces, templates, users } from '../../../schema/db/index.js';
 import type { EventMap } from '../pubsub.js';
 import { canManage, getSpaceFor } from '../spaces/access.js';
 import { deleteSpace, restartSpace, startSpace, stopSpace } from '../spaces/lifecycle.js';
@@ -181,22 +181,31 @@ interface SpaceChange {
   space: SpaceParent | null;
   /** The event this change reports, for reading the owner's usage once per event. */
   event: EventMap['space'];
+  /** Whose usage `usage` reads: the owner's, or for a user the space is only shared with, their own. */
+  usageOf: string;
 }
 
 const SpaceChangeRef = builder.objectRef<SpaceChange>('SpaceChange').implement({
   fields: (t) => ({
     kind: t.field({ type: SpaceChangeKindEnum, resolve: (c) => c.kind as 'STATUS' }),
     spaceId: t.exposeID('spaceId'),
-    space: t.field({ type: SpaceRef, nullable: true, description: 'The space as it is now; null once deleted.', resolve: (c) => c.space }),
+    space: t.field({
+      type: SpaceRef,
+      nullable: true,
+      description: 'The space as it is now; null once deleted, or once you lost it (unshared from you, or handed from you to someone else).',
+      resolve: (c) => c.space,
+    }),
     usage: t.field({
       type: UsageRef,
       description:
-        "The owner's usage and limits right after this change (read when the event is delivered), so a quota meter follows every create, start, stop and delete live.",
+        "The owner's usage and limits right after this change (read when the event is delivered), so a quota meter follows every create, start, stop and delete live. A user the space is only shared with reads their own (a shared space counts against its owner's quota, not theirs).",
       resolve: (c, _args, ctx) => {
-        let usage = usageForEvent.get(c.event);
+        let byUser = usageForEvent.get(c.event);
+        if (!byUser) usageForEvent.set(c.event, (byUser = new Map()));
+        let usage = byUser.get(c.usageOf);
         if (!usage) {
-          usage = usageOf(ctx.services.db, c.event.ownerId);
-          usageForEvent.set(c.event, usage);
+          usage = usageOf(ctx.services.db, c.usageOf);
+          byUser.set(c.usageOf, usage);
         }
         return usage;
       },
@@ -204,8 +213,8 @@ const SpaceChangeRef = builder.objectRef<SpaceChange>('SpaceChange').implement({
   }),
 });
 
-/** One usage read per event, however many subscribers select it. */
-const usageForEvent = new WeakMap<object, Promise<Usage>>();
+/** One usage read per event and user, however many subscribers select it. */
+const usageForEvent = new WeakMap<object, Map<string, Promise<Usage>>>();
 
 /**
  * One event reaches every subscriber as the same object, so the fresh row (with its template and
@@ -234,13 +243,33 @@ function prefetch(event: EventMap['space'], ctx: Context): void {
   loadedForEvent.set(event, loader.load(event.spaceId));
 }
 
-function changeFromEvent(event: EventMap['space'], ctx: Context): Promise<SpaceChange> {
-  prefetch(event, ctx);
-  return loadedForEvent.get(event)!.then((space) => ({ kind: event.kind as SpaceChange['kind'], spaceId: event.spaceId, space, event }));
+/**
+ * Whether the event takes the space out of `viewer`'s sight: it was unshared from them, or handed
+ * from them to someone else (a manager still sees it, but through `spaces(userId)`, not this one).
+ */
+function losesSight(e: EventMap['space'], userId: string): boolean {
+  return (e.kind === 'UNSHARED' || e.kind === 'TRANSFERRED') && e.userId === userId;
 }
 
-async function loadSpaceWithParents(ctx: Context, ids: string[] | { ownerId: string }): Promise<SpaceParent[]> {
-  const where = Array.isArray(ids) ? inArray(spaces.id, ids) : eq(spaces.ownerId, ids.ownerId);
+/** The change as `audienceId` (whose list or space this subscription follows) may see it. */
+function changeFromEvent(event: EventMap['space'], ctx: Context, audienceId: string): Promise<SpaceChange> {
+  prefetch(event, ctx);
+  // The row is shared by every subscriber; one who just lost the space gets the event without it.
+  const hidden = losesSight(event, audienceId);
+  const viewer = requireViewer(ctx);
+  const usageOf = audienceId === event.ownerId || canManage(viewer, event.ownerId) ? event.ownerId : audienceId;
+  return loadedForEvent
+    .get(event)!
+    .then((space) => ({ kind: event.kind as SpaceChange['kind'], spaceId: event.spaceId, space: hidden ? null : space, event, usageOf }));
+}
+
+/** Spaces by id, or a user's list: the spaces they own and (`withShared`) those shared with them. */
+async function loadSpaceWithParents(ctx: Context, ids: string[] | { ownerId: string; withShared?: boolean }): Promise<SpaceParent[]> {
+  const where = Array.isArray(ids)
+    ? inArray(spaces.id, ids)
+    : ids.withShared
+      ? or(eq(spaces.ownerId, ids.ownerId), inArray(spaces.id, ctx.services.db.select({ id: spaceShares.spaceId }).from(spaceShares).where(eq(spaceShares.userId, ids.ownerId))))
+      : eq(spaces.ownerId, ids.ownerId);
   const rows = await ctx.services.db
     .select({ space: spaces, template: templates, owner: users })
     .from(spaces)
@@ -272,13 +301,14 @@ const UpdateSpaceInput = builder.inputType('UpdateSpaceInput', {
 builder.queryFields((t) => ({
   spaces: t.field({
     type: [SpaceRef],
-    description: "Your spaces, or another user's with MANAGE_SPACES.",
+    description:
+      "Your spaces and those shared with you (their `owner` is someone else), or another user's own spaces with MANAGE_SPACES.",
     args: { userId: t.arg.id() },
     resolve: async (_root, { userId }, ctx) => {
       const viewer = requireViewer(ctx);
       const ownerId = userId == null ? viewer.user.id : String(userId);
       if (!canManage(viewer, ownerId)) throw forbidden("view another user's spaces");
-      return isUuid(ownerId) ? loadSpaceWithParents(ctx, { ownerId }) : [];
+      return isUuid(ownerId) ? loadSpaceWithParents(ctx, { ownerId, withShared: ownerId === viewer.user.id }) : [];
     },
   }),
   space: t.field({
@@ -345,11 +375,17 @@ builder.subscriptionFields((t) => ({
     description: 'The space now (kind SNAPSHOT), then every change to it; ends after DELETED.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) => {
-      const space = await getSpaceFor(ctx.services, requireViewer(ctx), String(id));
+      const viewer = requireViewer(ctx);
+      const space = await getSpaceFor(ctx.services, viewer, String(id));
       const snapshot = { spaceId: space.id, ownerId: space.ownerId };
       return ctx.services.pubsub.iterate('space', {
-        filter: (e) => e.spaceId === space.id && (prefetch(e, ctx), true),
-        until: (e) => e.kind === 'DELETED',
+        filter: (e) => {
+          if (e.spaceId !== space.id) return false;
+          prefetch(e, ctx);
+          return true;
+        },
+        // Unshared from the viewer, or handed away from them: that event (with no space) is the last.
+        until: (e) => e.kind === 'DELETED' || losesSight(e as EventMap['space'], viewer.user.id),
         initial: async () => [{ ...snapshot, kind: 'SNAPSHOT' }],
         // After a dropped LISTEN: the space as it is now, or its deletion if it went meanwhile.
         resync: async () => {
@@ -360,7 +396,7 @@ builder.subscriptionFields((t) => ({
         },
       });
     },
-    resolve: (event, _args, ctx) => changeFromEvent(event as EventMap['space'], ctx),
+    resolve: (event, _args, ctx) => changeFromEvent(event as EventMap['space'], ctx, requireViewer(ctx).user.id),
   }),
   spacesChanged: t.field({
     type: SpaceChangeRef,
@@ -372,9 +408,11 @@ builder.subscriptionFields((t) => ({
       if (!canManage(viewer, ownerId)) throw forbidden("watch another user's spaces");
       // The spaces this subscriber has been told about, so a resnapshot can also tell it which went.
       const known = new Set<string>();
+      // Your own list also follows the spaces shared with you (not another user's, watched by a manager).
+      const withShared = ownerId === viewer.user.id;
       const snapshot = async () => {
         // Every snapshot's row in one query, not one per space.
-        const rows = await loadSpaceWithParents(ctx, { ownerId });
+        const rows = await loadSpaceWithParents(ctx, { ownerId, withShared });
         return rows.map((row) => {
           known.add(row.id);
           const event = { spaceId: row.id, ownerId, kind: 'SNAPSHOT' };
@@ -384,8 +422,10 @@ builder.subscriptionFields((t) => ({
       };
       return ctx.services.pubsub.iterate('space', {
         filter: (e) => {
-          if (e.ownerId !== ownerId) return false;
-          if (e.kind === 'DELETED') known.delete(e.spaceId);
+          const sharedNow = withShared && e.kind === 'SHARED' && e.userId === ownerId;
+          if (e.ownerId !== ownerId && !known.has(e.spaceId) && !sharedNow) return false;
+          // Deleted, unshared from this user, or handed away from them: it leaves the list (no space).
+          if (e.kind === 'DELETED' || losesSight(e, ownerId)) known.delete(e.spaceId);
           else known.add(e.spaceId);
           prefetch(e, ctx);
           return true;
@@ -406,6 +446,6 @@ builder.subscriptionFields((t) => ({
         },
       });
     },
-    resolve: (event, _args, ctx) => changeFromEvent(event as EventMap['space'], ctx),
+    resolve: (event, { userId }, ctx) => changeFromEvent(event as EventMap['space'], ctx, userId == null ? requireViewer(ctx).user.id : String(userId)),
   }),
 }));

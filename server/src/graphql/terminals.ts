@@ -1,6 +1,7 @@
 import type { Viewer } from '../auth/viewer.js';
+import type { Db } from '../db.js';
 import { KnotError } from '../errors.js';
-import { getSpaceFor } from '../spaces/access.js';
+import { getSpaceFor, mayUse, relationTo } from '../spaces/access.js';
 import type { SpaceRow } from '../spaces/store.js';
 import type { TerminalSessionInfo } from '../terminal/session.js';
 import { builder } from './builder.js';
@@ -21,10 +22,13 @@ const TerminalSessionRef = builder.objectRef<TerminalSessionInfo>('TerminalSessi
   }),
 });
 
-/** A shell acts as the owner inside their space: only the owner sees or ends one, as only they open one. */
-function requireOwner(viewer: Viewer, space: Pick<SpaceRow, 'ownerId' | 'name'>) {
-  if (space.ownerId !== viewer.user.id) {
-    throw new KnotError('FORBIDDEN', `Only the owner of "${space.name}" can see and end its terminal sessions.`);
+/**
+ * A shell acts as the owner inside their space: only those who may open one (the owner, and the
+ * users it is shared with) see or end theirs; a manager who only sees the space hears FORBIDDEN.
+ */
+async function requireUser(db: Db, viewer: Viewer, space: Pick<SpaceRow, 'id' | 'ownerId' | 'name'>) {
+  if (!mayUse(await relationTo(db, viewer, space))) {
+    throw new KnotError('FORBIDDEN', `Only the owner of "${space.name}" and those it is shared with can see and end terminal sessions in it.`);
   }
 }
 
@@ -32,10 +36,10 @@ builder.objectField(SpaceRef, 'terminalSessions', (t) =>
   t.field({
     type: [TerminalSessionRef],
     nullable: true,
-    description: "The owner's terminal sessions in this space (held by the server that answers), oldest first.",
-    resolve: (space, _args, ctx) => {
+    description: 'Your terminal sessions in this space (held by the server that answers), oldest first.',
+    resolve: async (space, _args, ctx) => {
       const viewer = requireViewer(ctx);
-      requireOwner(viewer, space);
+      await requireUser(ctx.services.db, viewer, space);
       return ctx.services.terminals.list(space.id, viewer.user.id);
     },
   }),
@@ -43,12 +47,12 @@ builder.objectField(SpaceRef, 'terminalSessions', (t) =>
 
 builder.mutationFields((t) => ({
   closeTerminalSession: t.boolean({
-    description: 'Ends a terminal session and its shell (the owner only). False when it had already ended.',
+    description: 'Ends one of your terminal sessions and its shell. False when it had already ended.',
     args: { spaceId: t.arg.id({ required: true }), sessionId: t.arg.id({ required: true }) },
     resolve: async (_root, { spaceId, sessionId }, ctx) => {
       const viewer = requireViewer(ctx);
       const space = await getSpaceFor(ctx.services, viewer, String(spaceId));
-      requireOwner(viewer, space);
+      await requireUser(ctx.services.db, viewer, space);
       return ctx.services.terminals.close(String(sessionId), space.id, viewer.user.id);
     },
   }),

@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { spaces, templates, users } from '../../../schema/db/index.js';
 import { viewerFromHeaders, type UserRow, type Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
+import { mayUse, relationTo } from '../spaces/access.js';
 import type { SpaceRow } from '../spaces/store.js';
 import type { TemplateRow } from '../templates/store.js';
 import { isUuid } from '../templates/store.js';
@@ -61,12 +62,12 @@ export function mayReachSpaces(viewer: Viewer | null): Viewer | null {
 }
 
 /**
- * Reaching into a space (terminal, code-server, desktop, ports, forwards) is for its owner only:
- * it acts as the owner inside their environment (their files, keys and service password), which
- * is more than MANAGE_SPACES grants. See docs/permissions.md.
+ * Reaching into a space (terminal, code-server, desktop, ports, forwards) is for its owner and the
+ * users it is shared with: it acts inside the owner's environment (their files, keys and service
+ * password), which is more than MANAGE_SPACES grants. The rule is spaces/access.ts's `mayUse`.
  */
-export function mayReachInto(viewer: Viewer, space: Pick<SpaceRow, 'ownerId'>): boolean {
-  return viewer.user.id === space.ownerId;
+export async function mayReachInto(services: Services, viewer: Viewer, space: Pick<SpaceRow, 'id' | 'ownerId'>): Promise<boolean> {
+  return mayUse(await relationTo(services.db, viewer, space));
 }
 
 /** Loads the space with its template and owner; null when there is no such space. */
@@ -89,7 +90,7 @@ export async function authorize(
 ): Promise<SpaceAccess | Refusal> {
   if (!viewer) return refusals.anonymous();
   const found = await loadSpace(services, spaceId);
-  if (!found || !mayReachInto(viewer, found.space)) return refusals.notFound();
+  if (!found || !(await mayReachInto(services, viewer, found.space))) return refusals.notFound();
   if (found.space.status !== 'RUNNING') return refusals.notRunning(found.space);
   return { viewer, ...found };
 }
@@ -104,30 +105,56 @@ export function logRefusal(services: Services, req: IncomingMessage, route: stri
 
 /** A long-lived connection into a space, and how to tell whether its caller may still use it. */
 export interface Revocable {
+  spaceId: string;
   stillAllowed(): Promise<boolean>;
   end(): void;
 }
 
+/** Space events after which someone may have lost the use of the space (spaces/sharing.ts, spaces/transfer.ts). */
+export const ACCESS_CHANGES: ReadonlySet<string> = new Set(['UNSHARED', 'TRANSFERRED']);
+
 /**
- * Ends the connections whose credential stopped working (token revoked, session ended, user
- * deactivated), as the GraphQL sockets do: a revoked token must not keep a shell, a tunnel or a
- * proxied WebSocket open.
+ * Ends the connections whose caller may no longer use the space: their credential stopped working
+ * (token revoked, session ended, user deactivated), as the GraphQL sockets do, or the space was
+ * unshared from them or handed to someone else. Neither a revoked token nor a withdrawn share may
+ * keep a shell, a tunnel or a proxied WebSocket open. Events reach every replica.
  */
 export function endOnRevocation(services: Services, live: ReadonlySet<Revocable>): () => void {
-  return services.pubsub.on('auth', () => {
-    for (const entry of live) {
+  const recheck = (entries: Iterable<Revocable>) => {
+    for (const entry of entries) {
       void entry.stillAllowed().then(
         (allowed) => allowed || entry.end(),
         () => {},
       );
     }
+  };
+  const offAuth = services.pubsub.on('auth', () => recheck(live));
+  const offSpace = services.pubsub.on('space', (event) => {
+    if (ACCESS_CHANGES.has(event.kind)) recheck([...live].filter((entry) => entry.spaceId === event.spaceId));
   });
+  return () => {
+    offAuth();
+    offSpace();
+  };
 }
 
-/** A WebSocket opened with `req`'s credentials, closed with 4401 when they stop working. */
-export function revocableSocket(services: Services, ws: WebSocket, req: IncomingMessage): Revocable {
+/** Whether `viewer` (null: their credential ended) may still reach into the space. */
+export async function mayStillUse(services: Services, viewer: Viewer | null, spaceId: string): Promise<boolean> {
+  const found = viewer && (await loadSpace(services, spaceId));
+  return !!found && (await mayReachInto(services, viewer, found.space));
+}
+
+/** A WebSocket opened with `req`'s credentials into a space, closed with 4401 when they stop working, 4404 when its use is withdrawn. */
+export function revocableSocket(services: Services, ws: WebSocket, req: IncomingMessage, spaceId: string): Revocable {
+  let why = { code: 4401, reason: 'Your login has ended.' };
   return {
-    stillAllowed: async () => !!(await viewerOf(services, req)),
-    end: () => ws.close(4401, 'Your login has ended.'),
+    spaceId,
+    stillAllowed: async () => {
+      const viewer = await viewerOf(services, req);
+      if (!viewer) return false;
+      why = { code: 4404, reason: 'You no longer have access to this space.' };
+      return mayStillUse(services, viewer, spaceId);
+    },
+    end: () => ws.close(why.code, why.reason),
   };
 }

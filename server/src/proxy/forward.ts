@@ -35,7 +35,7 @@ export function createForwardRoute(services: Services) {
         logRefusal(services, req, 'forward', stream, viewer, spaceId);
         return ws.close(stream.closeCode, truncate(stream.reason));
       }
-      const entry = { ...revocableSocket(services, ws, req), ws };
+      const entry = { ...revocableSocket(services, ws, req, spaceId), ws };
       live.add(entry);
       ws.once('close', () => live.delete(entry));
       join(ws, stream, spaceId);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Services } from '../services.js';
-import { authorize, endOnRevocation, loadSpace, logRefusal, mayReachInto, Refusal, refusals, viewerOf, type Revocable, type SpaceAccess } from './access.js';
+import { authorize, endOnRevocation, loadSpace, logRefusal, mayReachInto, mayStillUse, Refusal, refusals, viewerOf, type Revocable, type SpaceAccess } from './access.js';
 import { codeServerTarget, desktopTarget, reportOf, webPortTarget } from './offered.js';
 import { isNavigation, PORT_AUTH_PATH, portAuthCallback, portHostViewer, portLogin, startPortLogin } from './port-auth.js';
 import { parsePortHost, PortHostResolver, type PortHost } from './port-hosts.js';
@@ -29,15 +29,16 @@ export function createSpaceProxies(services: Services) {
 
   /**
    * `recheck` tells, from the credentials as they came in (the proxy strips them before the
-   * request goes upstream), whether the caller may still use a long-lived proxied WebSocket.
+   * request goes upstream), who is asking, so a long-lived proxied WebSocket is cut once they may
+   * no longer use the space.
    */
-  function forward(req: IncomingMessage, sink: Sink, head: Buffer | null, target: ProxyTarget, rest: string, recheck: (asked: IncomingMessage) => Promise<unknown>, spaceId: string) {
+  function forward(req: IncomingMessage, sink: Sink, head: Buffer | null, target: ProxyTarget, rest: string, recheck: (asked: IncomingMessage) => Promise<SpaceAccess['viewer'] | null>, spaceId: string) {
     // Every proxied request, and every frame a proxied WebSocket sends in, is activity (scheduler/activity.ts).
     services.activity.touch(spaceId);
     if (!head) return proxy.web(req, sink as ServerResponse, target, rest);
     const asked = { headers: { ...req.headers }, socket: req.socket } as IncomingMessage;
     const socket = sink as Duplex;
-    const entry: Revocable = { stillAllowed: async () => !!(await recheck(asked)), end: () => socket.destroy() };
+    const entry: Revocable = { spaceId, stillAllowed: async () => mayStillUse(services, await recheck(asked), spaceId), end: () => socket.destroy() };
     live.add(entry);
     socket.once('close', () => live.delete(entry));
     socket.on('data', () => services.activity.touch(spaceId));
@@ -124,14 +125,14 @@ export function createSpaceProxies(services: Services) {
     forward(req, sink, head, target, req.url ?? '/', (asked) => portHostViewer(services, asked, portHost.host), spaceId);
   }
 
-  /** Knot's side of the port-host login handoff: only for the user's own spaces. */
+  /** Knot's side of the port-host login handoff: only for spaces the user may use (their own, or shared with them). */
   function login(req: IncomingMessage, res: ServerResponse) {
     const parse = (host: string) => parsePortHost(host, services.config.wildcardDomain)?.host ?? null;
     const check = async (viewer: SpaceAccess['viewer'], host: string) => {
       const portHost = parsePortHost(host, services.config.wildcardDomain) as PortHost;
       const spaceId = await hosts.resolve(portHost.username, portHost.spaceName);
       const found = spaceId ? await loadSpace(services, spaceId) : null;
-      return !!found && mayReachInto(viewer, found.space);
+      return !!found && (await mayReachInto(services, viewer, found.space));
     };
     return portLogin(services, req, res, parse, check);
   }

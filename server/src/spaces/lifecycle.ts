@@ -10,7 +10,7 @@ import { planAutoStop, planColumns } from '../scheduler/plan.js';
 import { describeInZone, nextAllowedStart } from '../scheduler/schedule.js';
 import type { AutoStopReason } from '../../../protocol/enums.js';
 import { isUuid, readVariables, type TemplateRow } from '../templates/store.js';
-import { canManage } from './access.js';
+import { maySee, relationTo, type SpaceRelation } from './access.js';
 import { containerName, type SpaceDeps } from './deps.js';
 import type { SpaceJobs } from './jobs.js';
 import { launchSpace, type StartInputs } from './start-job.js';
@@ -48,8 +48,9 @@ export const SCHEDULER = systemActor('scheduler');
 const isSystem = (actor: Actor): actor is SystemActor => 'system' in actor;
 const actorId = (actor: Actor) => (isSystem(actor) ? null : actor.user.id);
 const auditActor = (actor: Actor) => (isSystem(actor) ? { id: null, name: actor.system } : actor);
-/** The server may act on any space; a person only on spaces they manage. */
-const mayManage = (actor: Actor, ownerId: string) => isSystem(actor) || canManage(actor, ownerId);
+/** How the actor stands to the space; the server itself acts on any space as a manager would. */
+const relationOfActor = (db: Db, actor: Actor, space: Pick<SpaceRow, 'id' | 'ownerId'>): Promise<SpaceRelation> =>
+  isSystem(actor) ? Promise.resolve({ owner: false, shared: false, manager: true }) : relationTo(db, actor, space);
 
 // --- the table ---
 
@@ -219,7 +220,8 @@ async function loadDockerSpace(deps: SpaceDeps, actor: Actor, id: string, comman
         .innerJoin(users, eq(users.id, spaces.ownerId))
         .where(eq(spaces.id, id))
     : [];
-  if (!row || !mayManage(actor, row.space.ownerId)) throw notFound('That space');
+  // Whoever may see the space starts and stops it: its owner, the users it is shared with, MANAGE_SPACES.
+  if (!row || !maySee(await relationOfActor(deps.db, actor, row.space))) throw notFound('That space');
   if (row.template.platform === 'MANUAL') {
     const how = command === 'start' ? 'starts by itself when its agent connects' : 'stops by itself when its agent disconnects';
     throw new KnotError('INVALID_TRANSITION', `"${row.space.name}" uses a manual template: it cannot be ${COMMAND_WORDS[command]} from Knot; it ${how}.`);
@@ -250,6 +252,8 @@ export async function startSpace(deps: SpaceDeps, jobs: SpaceJobs, actor: Actor,
   // A person starting it again gives automatic restarts a fresh count.
   const moved = await transition(deps, id, 'start', {
     set: { error: null, pullProgress: null, healthRestarts: 0, stoppedReason: null },
+    // Rendered for this owner: a space handed to someone else meanwhile does not start as the old one's.
+    where: eq(spaces.ownerId, owner.id),
     audit: { actor, action: 'startSpace' },
     computeQuotaOf: owner.id,
   });
@@ -300,7 +304,9 @@ export async function deleteSpace(deps: SpaceDeps, actor: Actor, id: string): Pr
     deps,
     (async () => {
       const row = isUuid(id) ? await findSpace(deps.db, id) : null;
-      if (!row || !mayManage(actor, row.ownerId)) throw notFound('That space');
+      const relation = row && (await relationOfActor(deps.db, actor, row));
+      if (!row || !relation || !maySee(relation)) throw notFound('That space');
+      if (!relation.owner && !relation.manager) throw new KnotError('FORBIDDEN', `"${row.name}" is shared with you: only its owner can delete it.`);
       return row;
     })(),
   );

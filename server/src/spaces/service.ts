@@ -6,7 +6,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../auth/unique.js';
 import { checkShell } from '../auth/validation.js';
 import { KnotError, forbidden, notFound } from '../errors.js';
 import { getTemplate, isUuid } from '../templates/store.js';
-import { getSpaceFor } from './access.js';
+import { getManagedSpace } from './access.js';
 import type { SpaceDeps } from './deps.js';
 import { insertSpace } from './lifecycle.js';
 import { checkSpaceNames, findNameClash, nameTaken } from './names.js';
@@ -79,7 +79,7 @@ export async function updateSpace(
   id: string,
   input: { name?: string | null; altNames?: string[] | null; shell?: string | null },
 ): Promise<SpaceRow> {
-  const current = await getSpaceFor(deps, viewer, id);
+  const current = await getManagedSpace(deps, viewer, id, 'edit');
   const names = checkSpaceNames(input.name ?? current.name, input.altNames ?? current.altNames);
   const shell = input.shell != null ? checkShell(input.shell) : current.shell;
   const updated = await deps.db.transaction(async (tx) => {

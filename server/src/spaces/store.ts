@@ -30,6 +30,7 @@ export async function findSpace(db: Db, id: string): Promise<SpaceRow | null> {
   return row ?? null;
 }
 
-export function publishSpace(pubsub: PubSub, space: Pick<SpaceRow, 'id' | 'ownerId'>, kind: SpaceChangeKind): Promise<void> {
-  return pubsub.publish('space', { spaceId: space.id, ownerId: space.ownerId, kind });
+/** `userId`: the user a SHARED or UNSHARED event concerns, or a TRANSFERRED space's previous owner. */
+export function publishSpace(pubsub: PubSub, space: Pick<SpaceRow, 'id' | 'ownerId'>, kind: SpaceChangeKind, userId?: string): Promise<void> {
+  return pubsub.publish('space', { spaceId: space.id, ownerId: space.ownerId, kind, ...(userId ? { userId } : {}) });
 }

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { authorize, endOnRevocation, logRefusal, revocableSocket, Refusal, viewerOf, type Revocable, type SpaceAccess } from '../proxy/access.js';
+import { ACCESS_CHANGES, authorize, endOnRevocation, logRefusal, revocableSocket, Refusal, viewerOf, type Revocable, type SpaceAccess } from '../proxy/access.js';
+import { mayUse, relationOf } from '../spaces/access.js';
+import { findSpace } from '../spaces/store.js';
 import type { Services } from '../services.js';
 import { openAgentShell } from './agent-shell.js';
 import { DEFAULT_SIZE, parseSize, type TerminalBackend, type TerminalSize } from './backend.js';
@@ -24,6 +26,23 @@ export function createTerminalRoute(services: Services) {
   const live = new Set<Revocable & { ws: WebSocket }>();
 
   const offAuth = endOnRevocation(services, live);
+  const offAccess = services.pubsub.on('space', (event) => {
+    if (ACCESS_CHANGES.has(event.kind)) void endWithdrawnSessions(event.spaceId).catch((err) => services.log.error({ err }, 'could not end withdrawn terminal sessions'));
+  });
+
+  /**
+   * A shell outlives its socket, so closing sockets is not enough when a space is unshared from a
+   * user or changes hands: their sessions in it end at once, shell and all.
+   */
+  async function endWithdrawnSessions(spaceId: string) {
+    const holders = services.terminals.usersIn(spaceId);
+    if (!holders.size) return;
+    const space = await findSpace(services.db, spaceId);
+    for (const userId of holders) {
+      if (space && mayUse(await relationOf(services.db, userId, false, space))) continue;
+      services.terminals.endFor(spaceId, userId, 4404, 'You no longer have access to this space.');
+    }
+  }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, spaceId: string) {
     socket.on('error', () => {});
@@ -52,7 +71,7 @@ export function createTerminalRoute(services: Services) {
         ws.close(access.closeCode, truncate(access.reason));
         return;
       }
-      const entry = { ...revocableSocket(services, ws, req), ws };
+      const entry = { ...revocableSocket(services, ws, req, access.space.id), ws };
       live.add(entry);
       ws.once('close', () => live.delete(entry));
       // ws closes the socket itself (e.g. 1009 for a huge frame); the error only needs a log line.
@@ -98,6 +117,7 @@ export function createTerminalRoute(services: Services) {
     upgrade,
     async dispose() {
       offAuth();
+      offAccess();
       services.terminals.closeAll('Knot is shutting down.');
       for (const { ws } of live) ws.close(1001, 'Knot is shutting down.');
     },

@@ -60,6 +60,18 @@ export class TerminalSessions {
     return !!session;
   }
 
+  /** The users holding sessions in a space. */
+  usersIn(spaceId: string): Set<string> {
+    return new Set([...this.sessions.values()].filter((s) => s.spaceId === spaceId).map((s) => s.userId));
+  }
+
+  /** Ends every session of one user in one space (the space was unshared from them, or changed hands). */
+  endFor(spaceId: string, userId: string, code: number, reason: string) {
+    for (const session of [...this.sessions.values()]) {
+      if (session.spaceId === spaceId && session.userId === userId) session.end(code, reason);
+    }
+  }
+
   /** At shutdown: every shell is hung up rather than left running unreachable in its space. */
   closeAll(reason: string) {
     for (const session of [...this.sessions.values()]) session.end(1001, reason);
