@@ -32,7 +32,7 @@ describe('sharing a space', () => {
   beforeAll(async () => {
     await agentBundle();
     h = await startSpacesHarness({ host: '0.0.0.0', config: { wildcardDomain: `*.${DOMAIN}` } });
-    [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((name) => createUser(h.server, h.admin.client, name)));
+    [alice, bob, carol] = (await Promise.all(['alice', 'bob', 'carol'].map((name) => createUser(h.server, h.admin.client, name)))) as [User, User, User];
     const template = await h.createTemplate({ name: 'proxied', job: proxiedJob(), computeUnits: 1 });
     spaceId = (await h.createSpace({ templateId: template.id, name: 'web' }, alice.client)).id;
     const sub = alice.client.subscribe<ServicesChange>(WATCH_SERVICES, { id: spaceId });

@@ -24,7 +24,7 @@ describe('handing a space to another user', () => {
 
   beforeAll(async () => {
     h = await startSpacesHarness();
-    [alice, bob, carol, dave, erin] = await Promise.all(['alice', 'bob', 'carol', 'dave', 'erin'].map((name) => createUser(h.server, h.admin.client, name)));
+    [alice, bob, carol, dave, erin] = (await Promise.all(['alice', 'bob', 'carol', 'dave', 'erin'].map((name) => createUser(h.server, h.admin.client, name)))) as [User, User, User, User, User];
     // A group for everyone but erin, and the template only for it: erin has no access to it.
     const group = await h.admin.client.data<{ createGroup: { id: string } }>(`mutation { createGroup(name: "builders") { id } }`);
     const members = [alice, bob, carol, dave];
