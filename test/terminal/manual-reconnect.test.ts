@@ -142,6 +142,22 @@ describe('a manual space terminal across its agent losing its connection', () =>
     expect(replay.indexOf(`away-42-${pid}`)).toBeLessThan(replay.lastIndexOf('still-2'));
   });
 
+  it('ends the kept shell once the agent is back, when its session was closed while the agent was away', async () => {
+    const terminal = TerminalClient.open(h.server.url, spaceId, { token: h.admin.token });
+    terminals.push(terminal);
+    const pid = Number(await terminal.run('echo $$'));
+    const sessionId = await terminal.sessionId();
+    const disconnects = agent.output.filter((line) => line.includes('disconnected')).length;
+    link.cut();
+    await waitFor(() => agent.output.filter((line) => line.includes('disconnected')).length > disconnects, { what: 'the agent to see its connection cut' });
+    await h.admin.client.data(`mutation($s: ID!, $t: ID!) { closeTerminalSession(spaceId: $s, sessionId: $t) }`, { s: spaceId, t: sessionId });
+    expect((await terminal.closed).code).toBe(1000);
+    // Nobody could tell the agent yet: the shell runs on until it reconnects.
+    expect(alive(pid)).toBe(true);
+    link.join();
+    await waitFor(() => !alive(pid), { timeout: 30_000, what: 'the shell to end once its agent is back' });
+  });
+
   it('ends the session with a message when the agent comes back without the shell (it was restarted)', async () => {
     const terminal = TerminalClient.open(h.server.url, spaceId, { token: h.admin.token });
     terminals.push(terminal);

@@ -1,4 +1,5 @@
 // `docker exec` as a stream pair: the web terminal's backend, and a way to read a file.
+import { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type { Connection } from './connection.js';
@@ -47,6 +48,9 @@ export async function startExec(
   let broken: unknown;
   // A reset connection must not crash the process; exitCode() reports it instead.
   socket.on('error', (err) => (broken = err));
+  // A keystroke goes out at once when the engine is reached over TCP (DOCKER_HOST=tcp://), not
+  // after Nagle's delay (on the usual Unix socket it changes nothing).
+  if (tty && socket instanceof Socket) socket.setNoDelay(true);
   // A tty's bytes come unframed: the socket itself is the output, so a keystroke's echo takes no
   // extra stream hop. Without a tty the engine frames stdout and stderr, and they are split apart.
   const demuxed = tty ? null : new PassThrough();

@@ -33,7 +33,6 @@ class ResumableAgentShell implements TerminalBackend {
   private held: { chunk: Buffer; done: (err?: Error | null) => void }[] = [];
   /** Output bytes received from the agent: where a resume starts. */
   private received = 0;
-  private away: AbortController | null = null;
   private done = false;
 
   constructor(
@@ -62,8 +61,8 @@ class ResumableAgentShell implements TerminalBackend {
   }
 
   close() {
-    // While the agent is away the shell cannot be told; the agent ends it after its own detach time.
-    this.away?.abort(new Error('the terminal was closed'));
+    // While the agent is away the shell cannot be told: the wait goes on, and the shell is ended
+    // as soon as it is resumed (or by the agent's own detach timer).
     this.current?.close();
     this.finish(null);
   }
@@ -96,15 +95,13 @@ class ResumableAgentShell implements TerminalBackend {
   /** Waits for the agent to connect again and asks it for the shell from the byte we got to. */
   private async resume() {
     const deadline = Date.now() + this.detachMs;
-    const away = (this.away = new AbortController());
-    while (!this.done) {
+    for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) return this.finish(null);
       try {
-        await this.agents.whenConnected(this.spaceId, AbortSignal.any([away.signal, AbortSignal.timeout(left)]));
+        await this.agents.whenConnected(this.spaceId, AbortSignal.timeout(left));
         const shell = await this.agents.resumeShell(this.spaceId, this.key, this.received);
         if (this.done) return shell.close();
-        this.away = null;
         this.attach(shell);
         shell.resize(this.size.cols, this.size.rows);
         this.log.info({ spaceId: this.spaceId, from: this.received }, 'terminal: the agent is back and resumed the shell');
@@ -112,7 +109,6 @@ class ResumableAgentShell implements TerminalBackend {
       } catch (err) {
         // The agent no longer has the shell; anything else (it left again, timed out) waits on.
         if (err instanceof AgentRefusal) return this.finish(null);
-        if (this.done || away.signal.aborted) return;
         await new Promise((resolve) => setTimeout(resolve, 100).unref());
       }
     }
