@@ -6,6 +6,7 @@
  * The server trusts X-Forwarded-For here, so throttling tests can speak from addresses of their own.
  */
 import { Secret, TOTP } from 'otpauth';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphQLTestClient } from '../helpers/graphql.js';
 import { createUser, setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
@@ -14,6 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 
 const PASSWORD = 'correct-horse';
 const STEP_MS = 30_000;
+const DOMAIN = 'knot-2fa.test';
 
 /** The code an authenticator app shows `steps` periods from now. */
 function codeAt(secret: string, steps = 0): string {
@@ -42,7 +44,7 @@ describe('two-factor sign-in (TOTP)', () => {
   let address = 0;
 
   beforeAll(async () => {
-    server = await startTestServer({ config: { trustProxy: true } });
+    server = await startTestServer({ config: { trustProxy: true, wildcardDomain: `*.${DOMAIN}` } });
     admin = await setupAdmin(server);
     sql = openSql(server.databaseUrl);
   });
@@ -65,6 +67,22 @@ describe('two-factor sign-in (TOTP)', () => {
     const body = (await res.json()) as { data?: { login: { id: string } | null }; errors?: { extensions?: { code?: string } }[] };
     session.cookie = res.headers.get('set-cookie')?.split(';')[0];
     return { code: body.errors?.[0]?.extensions?.code ?? 'ok', cookie: session.cookie, session };
+  }
+
+  /** Where port-login sends a browser with this session cookie, for a port host of `user`'s (missing) space. */
+  async function portLogin(cookie: string, user: string): Promise<string> {
+    const to = encodeURIComponent(`http://${user}--nothing--8080.${DOMAIN}/`);
+    const res = await fetch(`${server.url}/spaces/port-login?to=${to}&state=${'a'.repeat(43)}`, { headers: { cookie }, redirect: 'manual' });
+    return res.status === 302 ? `302 ${res.headers.get('location')!.split('?')[0]}` : String(res.status);
+  }
+
+  /** The close code of a terminal socket to a space that does not exist, opened with `token`. */
+  function terminalClose(token: string): Promise<number> {
+    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/spaces/00000000-0000-4000-8000-0000000000aa/terminal`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    ws.on('error', () => {});
+    return new Promise((resolve) => ws.once('close', (code) => resolve(code)));
   }
 
   /** Enables and confirms TOTP for the client's user (with the previous step's code), returning the secret and recovery codes. */
@@ -136,7 +154,9 @@ describe('two-factor sign-in (TOTP)', () => {
     expect(replay.cookie).toBeUndefined();
     // The code the confirmation used (an earlier step) is spent too.
     expect((await login('bob', { totp: codeAt(secret, -1) })).code).toBe('TOTP_INVALID');
-    expect((await login('bob', { totp: codeAt(secret, 1) })).code).toBe('ok');
+    // Two logins racing with one code: one wins, the other is a replay.
+    const racing = await Promise.all([login('bob', { totp: codeAt(secret, 1) }), login('bob', { totp: codeAt(secret, 1) })]);
+    expect(racing.map((r) => r.code).sort()).toEqual(['TOTP_INVALID', 'ok']);
   });
 
   it('refuses a wrong code and makes no session; a wrong password is still just wrong', async () => {
@@ -250,12 +270,19 @@ describe('two-factor sign-in (TOTP)', () => {
     expect(await session.errorCode(`mutation { createApiToken(name: "x") { token } }`)).toBe('TOTP_SETUP_REQUIRED');
     // His API token from before is held back the same way.
     expect(await jack.client.errorCode(`{ spaces { id } }`)).toBe('TOTP_SETUP_REQUIRED');
+    // Routes into spaces treat him as signed out: port-login sends him to log in, the terminal closes 4401.
+    expect(await portLogin(session.cookie!, 'jack')).toBe('302 /login');
+    expect(await terminalClose(jack.token)).toBe(4401);
+
     const setup = await session.data<{ enableTotp: { secret: string } }>(`mutation { enableTotp { secret } }`);
     await freshStep();
     await session.data(`mutation($c: String!) { confirmTotp(code: $c) }`, { c: codeAt(setup.enableTotp.secret, -1) });
     await waitFor(async () => !(await session.request(`{ templates { id } }`)).errors, { what: 'the session to be released' });
     expect(await session.data(`{ me { twoFactorSetupRequired } }`)).toEqual({ me: { twoFactorSetupRequired: false } });
     expect(await jack.client.data(`{ spaces { id } }`)).toEqual({ spaces: [] });
+    // Now he is himself again: a space he does not have is simply not found.
+    expect(await portLogin(session.cookie!, 'jack')).toBe('404');
+    expect(await terminalClose(jack.token)).toBe(4404);
 
     // Turned off again, the rule no longer holds anyone back.
     await admin.client.data(`mutation { updateServerSettings(input: { requireTwoFactor: false }) { requireTwoFactor } }`);
