@@ -125,6 +125,23 @@ describe('single sign-on with an OpenID Connect provider', () => {
     expect((await users()).find((u) => u.email === 'john@example.com')).toMatchObject({ username: 'jane-doe-2', groupIds: [] });
   });
 
+  it('never links by email: a verified email another account has is refused with NAME_TAKEN, an unverified one is not used', async () => {
+    provider.accounts.set('imposter-3', { preferred_username: 'imposter', email: 'JANE@example.com', email_verified: true });
+    const before = await users();
+    const page = await browserPage();
+    await open(page, '/login');
+    await signInAtProvider(page, 'imposter-3');
+    await page.waitForURL(`${server.url}/login?error=NAME_TAKEN`);
+    expect(await users()).toHaveLength(before.length);
+
+    provider.accounts.set('imposter-3', { preferred_username: 'imposter', email: 'jane@example.com', email_verified: false });
+    const again = await browserPage();
+    await open(again, '/login');
+    await signInAtProvider(again, 'imposter-3');
+    await again.waitForURL(`${server.url}/spaces`);
+    expect((await users()).find((u) => u.username === 'imposter')).toMatchObject({ email: 'imposter@users.invalid' });
+  });
+
   it('refuses a deactivated account at the provider\'s door with FORBIDDEN', async () => {
     const john = (await users()).find((u) => u.email === 'john@example.com')!;
     await admin.request(`mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { id } }`, { id: john.id });

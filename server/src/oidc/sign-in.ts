@@ -136,9 +136,10 @@ function stringClaim(claims: VerifiedClaims, name: string): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
+/** The email claim, unless the provider says it did not verify it: an unverified address could squat a colleague's. */
 function emailOf(claims: VerifiedClaims): string | undefined {
   const email = stringClaim(claims, 'email');
-  if (!email) return undefined;
+  if (!email || claims.email_verified === false) return undefined;
   try {
     return checkEmail(email);
   } catch {
