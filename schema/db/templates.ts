@@ -23,6 +23,8 @@ export const templates = pgTable(
     withCodeServer: boolean('with_code_server').notNull().default(false),
     withVSCodeTunnel: boolean('with_vscode_tunnel').notNull().default(false),
     withSSH: boolean('with_ssh').notNull().default(false),
+    /** The terminal shell its spaces get unless their creator picks one; null: the owner's preferred shell. */
+    shell: text('shell'),
     /** Over job + volumes + service flags; a running space started from another hash has an update available. */
     hash: text('hash').notNull(),
     active: boolean('active').notNull().default(true),

@@ -37,6 +37,20 @@ describe('creating a space', () => {
     expect((await h.createSpace({ templateId, name: 'fishspace', shell: 'fish' }, bob.client)).shell).toBe('fish');
   });
 
+  it("uses the template's shell over the owner's preference, unless one is given; a template's shell can be cleared", async () => {
+    const withFish = (await h.createTemplate({ name: 'fishy', shell: 'fish' })).id;
+    expect((await h.createSpace({ templateId: withFish, name: 'fromfishy' }, bob.client)).shell).toBe('fish');
+    expect((await h.createSpace({ templateId: withFish, name: 'fishysh', shell: 'sh' }, bob.client)).shell).toBe('sh');
+    const read = `query($id: ID!) { template(id: $id) { shell } }`;
+    expect(await h.admin.client.data(read, { id: withFish })).toEqual({ template: { shell: 'fish' } });
+    // Omitted: unchanged; null: back to each owner's preference.
+    await h.admin.client.data(`mutation($id: ID!) { updateTemplate(id: $id, input: { description: "x" }) { id } }`, { id: withFish });
+    expect(await h.admin.client.data(read, { id: withFish })).toEqual({ template: { shell: 'fish' } });
+    await h.admin.client.data(`mutation($id: ID!) { updateTemplate(id: $id, input: { shell: null }) { id } }`, { id: withFish });
+    expect(await h.admin.client.data(read, { id: withFish })).toEqual({ template: { shell: null } });
+    expect((await h.createSpace({ templateId: withFish, name: 'nofish' }, bob.client)).shell).toBe('zsh');
+  });
+
   it.each([
     ['', /needs a name/],
     ['9lives', /start with a letter/],

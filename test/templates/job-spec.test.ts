@@ -187,6 +187,16 @@ agent: false
     expect(spec).toMatchObject({ nanoCpus: 2e9, memoryBytes: 1024 ** 3, privileged: true });
   });
 
+  it.each(['Ubuntu:24.04', 'ubuntu latest', 'team//dev', 'dev:', ':tag', 'registry.local:5000/Team/dev'])('refuses the image reference %j on its line, as Docker would', (image) => {
+    const [issue] = issuesOf(() => parseJobSpec(`command: [sleep, "1"]\nimage: "${image}"\n`));
+    expect(issue).toMatchObject({ document: 'job', line: 2 });
+    expect(issue!.message).toMatch(/"image" must be an image reference like debian:12/);
+  });
+
+  it.each(['debian', 'debian:12', 'registry.local:5000/team/dev_box:1.2-rc.1', 'ghcr.io/a-b/c__d', `debian@sha256:${'ab'.repeat(32)}`, 'localhost/x:latest'])('accepts the image reference %j', (image) => {
+    expect(parseJobSpec(`image: ${image}\n`).image).toBe(image);
+  });
+
   it('refuses a bad memory size, pointing at its line', () => {
     const [issue, ...rest] = issuesOf(() => parseJobSpec('image: x\n\nmemory: lots\n'));
     expect(rest).toEqual([]);

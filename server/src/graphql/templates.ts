@@ -5,7 +5,8 @@ import { createTemplate, deleteTemplate, getTemplate, updateTemplate, type Templ
 import { createVariable, deleteVariable, updateVariable, type VariableRow } from '../templates/variables.js';
 import { notFound } from '../errors.js';
 import { templateOpenTo, templatesClosedTo } from '../spaces/quotas.js';
-import { WEEKDAYS } from '../../../protocol/enums.js';
+import { WEEKDAYS, type Shell } from '../../../protocol/enums.js';
+import { ShellEnum } from './users.js';
 import type { ScheduleWindow } from '../scheduler/schedule.js';
 import { builder } from './builder.js';
 import { requirePermission, requireViewer } from './context.js';
@@ -46,6 +47,12 @@ TemplateRef.implement({
     withCodeServer: t.exposeBoolean('withCodeServer'),
     withVSCodeTunnel: t.exposeBoolean('withVSCodeTunnel'),
     withSSH: t.exposeBoolean('withSSH'),
+    shell: t.field({
+      type: ShellEnum,
+      nullable: true,
+      description: "The terminal shell a new space of it gets unless its creator picks one; null: the owner's preferred shell.",
+      resolve: (r) => r.shell as Shell | null,
+    }),
     hash: t.exposeString('hash'),
     active: t.exposeBoolean('active'),
     schedule: t.field({
@@ -76,6 +83,7 @@ const TemplateInput = builder.inputType('TemplateInput', {
     withCodeServer: t.boolean(),
     withVSCodeTunnel: t.boolean(),
     withSSH: t.boolean(),
+    shell: t.field({ type: ShellEnum, description: "Spaces' default terminal shell; null: each owner's preferred shell (omitted: unchanged)." }),
     active: t.boolean(),
     groupIds: t.idList({ description: 'Replaces the groups whose members may use it; [] opens it to everyone. Unknown ids: NOT_FOUND.' }),
     computeUnits: t.int({ description: 'What a running space of it counts against the compute quota (0 to 1,000,000; default 0).' }),

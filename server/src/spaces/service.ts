@@ -40,10 +40,10 @@ export async function createSpace(deps: SpaceDeps, viewer: Viewer, input: Create
   const [owner] = isUuid(ownerId) ? await deps.db.select().from(users).where(eq(users.id, ownerId)) : [];
   if (!owner) throw notFound('That user');
   const names = checkSpaceNames(input.name, input.altNames ?? []);
-  const shell = checkShell(input.shell ?? owner.preferredShell);
   const template = await getTemplate(deps.db, input.templateId).catch(() => {
     throw new KnotError('NOT_FOUND', 'That template was not found.', { field: 'templateId' });
   });
+  const shell = checkShell(input.shell ?? template.shell ?? owner.preferredShell);
   if (!template.active) throw new KnotError('BAD_USER_INPUT', `The template "${template.name}" is not active.`, { field: 'templateId' });
   await requireTemplateOpen(deps.db, template, owner, viewer.user.id);
 

@@ -1,14 +1,8 @@
 /** Parsers for the job spec's string fields. Each returns the value or why it is refused. */
+import { invalid, type Invalid, VOLUME_NAME } from '../../../protocol/job-values.js';
 
-export interface Invalid {
-  invalid: string;
-}
-
-export function isInvalid(value: unknown): value is Invalid {
-  return typeof value === 'object' && value !== null && 'invalid' in value;
-}
-
-const invalid = (message: string): Invalid => ({ invalid: message });
+// The sizes and names a client may check before saving live in protocol/ (the wizard shares them).
+export { isInvalid, parseCpus, parseMemory, VOLUME_NAME, type Invalid } from '../../../protocol/job-values.js';
 
 export interface PortMapping {
   /** Host address to bind; undefined binds every address, as Docker does. */
@@ -29,9 +23,6 @@ export interface DeviceMapping {
   /** cgroup permissions, Docker's default rwm. */
   permissions: string;
 }
-
-/** Docker's own rule for volume names. */
-export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 const PORT_HINT = 'like "8080:80", "127.0.0.1:8080:80/tcp" or "80"';
 
@@ -96,21 +87,6 @@ export function parseDevice(value: string): DeviceMapping | Invalid {
   return { pathOnHost, pathInContainer, permissions };
 }
 
-const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-// Docker refuses smaller limits when the container is created; say so at save instead.
-const MIN_MEMORY = 6 * 1024 ** 2;
-
-/** Docker's binary sizes: `512m`, `2g`, `1.5GB`, `2GiB`, or plain bytes. */
-export function parseMemory(value: string): number | Invalid {
-  const match = /^(\d+(?:\.\d+)?)\s*([bkmgtp])?(?:i?b)?$/i.exec(value);
-  const bad = `"memory" must be a size like 512m or 2g, not "${value}"`;
-  if (!match) return invalid(bad);
-  const bytes = Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]!);
-  if (!Number.isSafeInteger(bytes)) return invalid(bad);
-  if (bytes < MIN_MEMORY) return invalid(`"memory" must be at least 6m (Docker's minimum), not "${value}"`);
-  return bytes;
-}
-
 const BINARY_UNITS: [string, number][] = [['PiB', 1024 ** 5], ['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
 
 /**
@@ -125,14 +101,6 @@ export function formatMemory(bytes: number): string {
   const exact = fitting.find(([, size]) => bytes / size < 10_000 && Math.abs(Math.round((bytes / size) * 100) * (size / 100) - bytes) < 1);
   const [unit, size] = exact ?? fitting[0] ?? ['bytes', 1];
   return show(bytes / size, unit);
-}
-
-/** A CPU count like 1.5, as Docker's NanoCpus. */
-export function parseCpus(value: string): number | Invalid {
-  const cpus = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;
-  const nano = Math.round(cpus * 1e9);
-  if (!(nano > 0) || !Number.isSafeInteger(nano)) return invalid(`"cpus" must be a number of CPUs greater than 0 like 1.5, not "${value}"`);
-  return nano;
 }
 
 /**

@@ -9,6 +9,7 @@ import { isInvalid, parseCpus, parseDevice, parseMemory, parseMount, parsePidsLi
 import type { DeviceMapping, Invalid, Mount, PortMapping } from './job-fields.js';
 import type { HealthCheck } from '../../../protocol/health.js';
 import { exposedPorts, readHealthcheck } from './healthcheck-spec.js';
+import { parseImage } from '../../../protocol/job-values.js';
 
 export type { DeviceMapping, Mount, PortMapping } from './job-fields.js';
 
@@ -94,8 +95,9 @@ export function readJobSpec(r: YamlReader): JobSpec | undefined {
   if (!has('image')) r.fail(fields.get('image')?.keyNode ?? root, '"image" is required');
   else {
     const image = r.string(node('image'), '"image"');
-    if (image !== undefined && /^\s*$|\s/.test(image)) r.fail(node('image'), `"image" must be an image reference like debian:12, not "${image}"`);
-    else if (image !== undefined) spec.image = image;
+    const parsed = image === undefined ? undefined : parseImage(image);
+    if (isInvalid(parsed)) r.fail(node('image'), parsed.invalid);
+    else if (parsed !== undefined) spec.image = parsed;
   }
 
   if (has('command')) {

@@ -18,7 +18,7 @@ export interface Starter {
   /** The image it runs; null for a manual space (the user's own machine). */
   image: string | null;
   /** Every field but the sizes, which start at 0 (the admin sets them, as quotas are theirs), and the automatic lifecycle (none). */
-  template: Required<{ [K in Exclude<keyof TemplateInput, 'computeUnits' | 'storageUnits' | 'schedule' | 'maxUptimeSeconds' | 'idleTimeoutSeconds'>]: NonNullable<TemplateInput[K]> }>;
+  template: Required<{ [K in Exclude<keyof TemplateInput, 'shell' | 'computeUnits' | 'storageUnits' | 'schedule' | 'maxUptimeSeconds' | 'idleTimeoutSeconds'>]: NonNullable<TemplateInput[K]> }>;
 }
 
 /** The images the starters run unless KNOT_STARTER_IMAGES names others. */

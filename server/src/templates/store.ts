@@ -7,6 +7,7 @@ import type { CryptoBox } from '../crypto-box.js';
 import type { Db } from '../db.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { checkSize } from '../groups/limits.js';
+import { checkShell } from '../auth/validation.js';
 import { checkGroupIds, setTemplateGroups } from '../groups/store.js';
 import type { PubSub } from '../pubsub.js';
 import type { Config } from '../config.js';
@@ -37,6 +38,8 @@ export interface TemplateInput {
   withCodeServer?: boolean | null;
   withVSCodeTunnel?: boolean | null;
   withSSH?: boolean | null;
+  /** The terminal shell its spaces default to. Omitted (undefined): unchanged on update; null: the owner's preferred shell. */
+  shell?: string | null;
   active?: boolean | null;
   /** What a running space of it counts against the compute quota; 0 when not given. */
   computeUnits?: number | null;
@@ -49,9 +52,10 @@ export interface TemplateInput {
   idleTimeoutSeconds?: number | null;
 }
 
-/** The automatic-lifecycle fields as given, checked; a key is absent when the input leaves it unchanged. */
+/** The automatic-lifecycle fields and the default shell as given, checked; a key is absent when the input leaves it unchanged. */
 function lifecycleFields(input: TemplateInput) {
   return {
+    ...(input.shell !== undefined ? { shell: input.shell === null ? null : checkShell(input.shell) } : {}),
     ...(input.schedule != null ? { schedule: validateSchedule(input.schedule) } : {}),
     ...(input.maxUptimeSeconds !== undefined ? { maxUptimeSeconds: validatePeriod('maxUptimeSeconds', 'maximum uptime', input.maxUptimeSeconds) } : {}),
     ...(input.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: validatePeriod('idleTimeoutSeconds', 'idle timeout', input.idleTimeoutSeconds) } : {}),
@@ -99,7 +103,7 @@ function checkRootKeys(viewer: Viewer, job: string) {
   );
 }
 
-type PreparedInput = Required<{ [K in keyof Omit<TemplateInput, 'schedule' | 'maxUptimeSeconds' | 'idleTimeoutSeconds'>]: NonNullable<TemplateInput[K]> }>;
+type PreparedInput = Required<{ [K in keyof Omit<TemplateInput, 'shell' | 'schedule' | 'maxUptimeSeconds' | 'idleTimeoutSeconds'>]: NonNullable<TemplateInput[K]> }>;
 
 async function prepare(deps: TemplateDeps, viewer: Viewer, input: PreparedInput) {
   const name = input.name.trim();

@@ -23,7 +23,7 @@ const UserFields = graphql(
 
 const TemplateFields = graphql(`
   fragment TemplateFields on Template {
-    id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH active groupIds computeUnits storageUnits autoRestart warnings
+    id name description platform job volumes withTerminal withCodeServer withVSCodeTunnel withSSH shell active groupIds computeUnits storageUnits autoRestart warnings
     schedule { days from to } maxUptimeSeconds idleTimeoutSeconds
   }
 `);
