@@ -10,6 +10,7 @@ import { checkWizard } from '../../web/src/lib/state/template-wizard-check.js';
 const full: WizardValues = {
   image: 'registry.local:5000/team/dev:1.2',
   command: 'sleep infinity',
+  hostname: true,
   shell: 'zsh',
   terminal: false,
   codeServer: true,
@@ -62,6 +63,7 @@ describe('the template wizard', () => {
     ['the image', { image: 'ubuntu@sha256:' + 'a'.repeat(64) }],
     ['the command', { command: 'python3 -m http.server 8080' }],
     ['each shell', { shell: 'fish' }],
+    ['no host name', { hostname: false }],
     ['the terminal switch', { terminal: true }],
     ['Code Server alone', { codeServer: true, desktop: false, ssh: false }],
     ['the desktop alone', { codeServer: false, desktop: true, ssh: false }],

@@ -59,6 +59,7 @@ function read(t: SavedTemplate): WizardValues {
   return {
     image,
     command: command(fields.get('command') ?? null),
+    hostname: hostname !== undefined,
     shell: t.shell ?? '',
     terminal: t.withTerminal,
     codeServer: t.withCodeServer,

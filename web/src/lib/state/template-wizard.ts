@@ -23,6 +23,8 @@ export interface WizardValues {
   image: string;
   /** Words separated by spaces; empty keeps the image's own command. */
   command: string;
+  /** The container's host name is the space's name (`hostname: ${{ .space.name }}`). */
+  hostname: boolean;
   /** Empty: each owner's preferred shell. */
   shell: Shell | '';
   terminal: boolean;
@@ -71,6 +73,7 @@ export function newWizardValues(image = ''): WizardValues {
   return {
     image,
     command: 'sleep infinity',
+    hostname: true,
     shell: '',
     terminal: true,
     codeServer: false,
@@ -96,7 +99,7 @@ export function wizardTemplate(values: WizardValues): WizardTemplate {
   const job = [`image: ${values.image.trim()}`];
   const words = commandWords(values.command);
   if (words.length) job.push(`command: [${words.map(quote).join(', ')}]`);
-  job.push(`hostname: ${HOSTNAME}`);
+  if (values.hostname) job.push(`hostname: ${HOSTNAME}`);
 
   const env: Array<[string, string]> = [];
   if (values.codeServer) env.push([SERVICE_ENV.codeServerPort, values.codeServerPort.trim()]);
