@@ -17,7 +17,8 @@ export function space(overrides: Partial<Space> & { id: string }): Space {
     autoStopWarning: false,
     stoppedReason: null,
     template: { id: 't1', name: 'Busybox', platform: 'DOCKER' },
-    owner: { id: 'me' },
+    owner: { id: 'me', username: 'me' },
+    sharedWith: [],
     services: { terminal: false, codeServer: false, codeServerUrl: null, desktop: false, desktopUrl: null, ssh: false, vscodeTunnel: null, ports: [] },
     ...overrides,
   };

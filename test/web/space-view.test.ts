@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SpaceStatus } from '../../web/src/lib/api/types.js';
-import { forwardPortCommand, localUrl, spaceMenu, splitPorts, sshCommand, STATUS_LABELS } from '../../web/src/lib/state/space-view.js';
+import { forwardPortCommand, localUrl, spaceMenu, splitPorts, sshCommand, STATUS_LABELS, whyNotTransferable } from '../../web/src/lib/state/space-view.js';
 import { space } from './fixtures.js';
 
 const labels = (...args: Parameters<typeof spaceMenu>) => spaceMenu(...args).map((e) => (e.disabled ? `(${e.label})` : e.label));
@@ -25,13 +25,23 @@ describe('the space menu follows the guide', () => {
 
   it('never offers Start for a manual template: its agent starts it, set up from Agent Setup', () => {
     const manual = space({ id: 'a', template: { id: 't', name: 'Laptop', platform: 'MANUAL' } });
-    expect(labels(manual, null, 'me')).toEqual(['Edit', 'Agent Setup', 'Delete']);
-    expect(labels({ ...manual, status: 'RUNNING' }, null, 'me')).toEqual(['Edit', 'Agent Setup']);
+    expect(labels(manual, null, 'me')).toEqual(['Edit', 'Share', 'Transfer', 'Agent Setup', 'Delete']);
+    expect(labels({ ...manual, status: 'RUNNING' }, null, 'me')).toEqual(['Edit', 'Share', 'Transfer', 'Agent Setup']);
   });
 
   it('offers Agent Setup only to the owner: the agent acts as them, so not even an admin may set it up', () => {
-    const manual = space({ id: 'a', template: { id: 't', name: 'Laptop', platform: 'MANUAL' }, owner: { id: 'someone-else' } });
+    const manual = space({ id: 'a', template: { id: 't', name: 'Laptop', platform: 'MANUAL' }, owner: { id: 'someone-else', username: 'someone' } });
     expect(labels(manual, null, 'me')).toEqual(['Edit', 'Delete']);
+    expect(labels(manual, null, 'me', true)).toEqual(['Edit', 'Transfer', 'Delete']);
+  });
+
+  it('offers a user a space is shared with Start/Stop but not Edit, Delete, Share or Transfer; the owner shares and hands over', () => {
+    const shared = space({ id: 'a', owner: { id: 'alice', username: 'alice' }, sharedWith: [{ id: 'me', username: 'me' }] });
+    expect(labels(shared, null, 'me')).toEqual(['Start']);
+    expect(labels({ ...shared, status: 'RUNNING' }, null, 'me')).toEqual(['Stop', 'Restart']);
+    expect(labels(shared, null, 'alice')).toEqual(['Start', 'Edit', 'Share', 'Transfer', 'Delete']);
+    expect(whyNotTransferable({ name: 'web', status: 'RUNNING' })).toMatch(/stop it first/);
+    expect(whyNotTransferable({ name: 'web', status: 'STOPPED' })).toBeNull();
   });
 
   it('offers nothing while a space is being deleted', () => {

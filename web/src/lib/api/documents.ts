@@ -9,7 +9,8 @@ const SpaceFields = graphql(`
     id name shell altNames status error pullProgress updateAvailable health healthReason
     autoStopAt autoStopReason autoStopWarning stoppedReason
     template { id name platform }
-    owner { id }
+    owner { id username }
+    sharedWith { id username }
     services { terminal codeServer codeServerUrl desktop desktopUrl ssh vscodeTunnel { name connected } ports { name port protocol url } }
   }
 `);
@@ -75,6 +76,11 @@ export const KEEP_SPACE_RUNNING = graphql(`mutation KeepSpaceRunning($id: ID!) {
 export const DELETE_SPACE = graphql(`mutation DeleteSpace($id: ID!) { deleteSpace(id: $id) }`);
 export const TERMINAL_SESSIONS = graphql(`query TerminalSessions($id: ID!) { space(id: $id) { id terminalSessions { id createdAt attached expiresAt } } }`);
 export const CLOSE_TERMINAL_SESSION = graphql(`mutation CloseTerminalSession($spaceId: ID!, $sessionId: ID!) { closeTerminalSession(spaceId: $spaceId, sessionId: $sessionId) }`);
+export const SHARE_SPACE = graphql(`mutation ShareSpace($id: ID!, $userId: ID!) { shareSpace(id: $id, userId: $userId) { ...SpaceFields } }`, [SpaceFields]);
+export const UNSHARE_SPACE = graphql(`mutation UnshareSpace($id: ID!, $userId: ID!) { unshareSpace(id: $id, userId: $userId) }`);
+export const TRANSFER_SPACE = graphql(`mutation TransferSpace($id: ID!, $userId: ID!) { transferSpace(id: $id, userId: $userId) { id } }`);
+/** Users the owner may share a space with (names only). */
+export const SHARE_CANDIDATES = graphql(`query ShareCandidates($spaceId: ID!, $search: String!) { shareCandidates(spaceId: $spaceId, search: $search) { id username } }`);
 export const CREATE_AGENT_TOKEN = graphql(`mutation CreateAgentToken($spaceId: ID!) { createAgentToken(spaceId: $spaceId) { token environment } }`);
 
 export const TEMPLATES = graphql(`query Templates { templates { ...TemplateFields } }`, [TemplateFields]);

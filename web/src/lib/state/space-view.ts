@@ -10,7 +10,7 @@ export const STATUS_LABELS: Record<SpaceStatus, string> = {
   FAILED: 'Failed',
 };
 
-export type SpaceAction = 'start' | 'stop' | 'restart' | 'edit' | 'delete' | 'ssh' | 'agent' | 'keep';
+export type SpaceAction = 'start' | 'stop' | 'restart' | 'edit' | 'delete' | 'ssh' | 'agent' | 'keep' | 'share' | 'transfer';
 
 export interface MenuEntry {
   action: SpaceAction | null;
@@ -23,10 +23,14 @@ export interface MenuEntry {
  * The space menu for the state the space is in. While an action is in flight (`pending`), or the
  * space is between states, the menu reads "Starting"/"Stopping" in place of the action, as the
  * guide describes. Manual spaces never offer Start: their agent starts them (Agent Setup gives
- * the machine its token, and only to the owner: `viewerId` is who is looking).
+ * the machine its token, and only to the owner: `viewerId` is who is looking). A user the space is
+ * only shared with starts and stops it but does not edit, delete, share or hand it over; only the
+ * owner shares it; the owner and `managesSpaces` (MANAGE_SPACES) hand it over.
  */
-export function spaceMenu(space: Space, pending: SpaceAction | null = null, viewerId: string | null = null): MenuEntry[] {
+export function spaceMenu(space: Space, pending: SpaceAction | null = null, viewerId: string | null = null, managesSpaces = false): MenuEntry[] {
   const manual = space.template.platform === 'MANUAL';
+  const owns = viewerId !== null && space.owner.id === viewerId;
+  const sharedOnly = isSharedWithMe(space, viewerId) && !managesSpaces;
   const entries: MenuEntry[] = [];
   const starting = space.status === 'STARTING' || pending === 'start' || pending === 'restart';
   const stopping = space.status === 'STOPPING' || pending === 'stop';
@@ -41,13 +45,26 @@ export function spaceMenu(space: Space, pending: SpaceAction | null = null, view
       entries.push({ action: 'restart', label: 'Restart' });
     }
   }
-  entries.push({ action: 'edit', label: 'Edit' });
+  if (!sharedOnly) entries.push({ action: 'edit', label: 'Edit' });
+  if (owns) entries.push({ action: 'share', label: 'Share' });
+  if ((owns || managesSpaces) && !pending) entries.push({ action: 'transfer', label: 'Transfer' });
   // A manual space is whatever machine runs the agent: this is how it gets its token. The agent acts
   // as the owner, so the server refuses anyone else (an admin too) and the menu does not offer it.
   if (manual && space.owner.id === viewerId) entries.push({ action: 'agent', label: 'Agent Setup' });
   if (space.status === 'RUNNING' && space.services.ssh) entries.push({ action: 'ssh', label: 'SSH Info' });
-  if ((space.status === 'STOPPED' || space.status === 'FAILED') && !pending) entries.push({ action: 'delete', label: 'Delete', danger: true });
+  if ((space.status === 'STOPPED' || space.status === 'FAILED') && !pending && !sharedOnly) entries.push({ action: 'delete', label: 'Delete', danger: true });
   return entries;
+}
+
+/** Someone else's space that its owner shared with the viewer. */
+export function isSharedWithMe(space: Pick<Space, 'owner' | 'sharedWith'>, viewerId: string | null): boolean {
+  return viewerId !== null && space.owner.id !== viewerId && space.sharedWith.some((u) => u.id === viewerId);
+}
+
+/** A space changes hands only while nothing runs in it; null when it may be handed over now. */
+export function whyNotTransferable(space: Pick<Space, 'name' | 'status'>): string | null {
+  if (space.status === 'STOPPED' || space.status === 'FAILED') return null;
+  return `${space.name} is ${space.status.toLowerCase()}: stop it first. Only a stopped space can be handed to someone else.`;
 }
 
 /** HTTP(S) ports with a URL open in the browser (solid); the rest are for `knot forward` (outlined). */
