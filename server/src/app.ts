@@ -35,6 +35,9 @@ import { oidcFeature } from './oidc/routes.js';
 import type { Feature } from './feature.js';
 import { ActivityRecorder } from './scheduler/activity.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { relayFeature } from './relay/index.js';
+import { ReplicaRegistry } from './replicas/registry.js';
+import { loadReplicaSecret } from './replicas/secret.js';
 
 export interface AppOptions {
   config?: Partial<Config>;
@@ -54,8 +57,8 @@ export interface App {
   stop(): Promise<void>;
 }
 
-// The agent gateway first: it sets services.agents, which the space routes use.
-const FEATURES: Feature[] = [agentGatewayFeature, spaceRoutesFeature, oidcFeature];
+// The agent gateway first: it sets services.agents, which the relay wraps and the space routes use.
+const FEATURES: Feature[] = [agentGatewayFeature, relayFeature, spaceRoutesFeature, oidcFeature];
 
 const MAX_GRAPHQL_BODY = 1024 * 1024;
 /**
@@ -100,6 +103,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     activity: undefined as unknown as ActivityRecorder,
     templateImages: undefined as unknown as TemplateImagePulls,
     oidc: null,
+    replicas: new ReplicaRegistry(database.db, log, config.replicaHeartbeatMs),
+    replicaSecret: await loadReplicaSecret(database.db, config.replicaSecret),
   };
   services.spaceJobs = new SpaceJobs(services);
   services.health = new SpaceHealth(services, services.spaceJobs, {
@@ -163,7 +168,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     .route('/metrics', { http: metricsRoute(config, metrics) });
   const features = await Promise.all(FEATURES.map((register) => register(services, router)));
 
-  const hostAllowed = allowedHosts(config);
+  // Other replicas reach this one at its internal URL (relayed streams).
+  const hostAllowed = allowedHosts(config, () => services.replicas.address?.url);
   const server: Server = createServer((req, res) => {
     if (!hostAllowed(req.headers.host)) {
       metrics.requests.inc({ route: 'unknown-host', status: '421' });
@@ -206,8 +212,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         server.listen(port, host, () => {
           const address = server.address();
           const actual = typeof address === 'object' && address ? address.port : port;
-          log.info({ port: actual, database: database.kind }, 'knot is listening');
-          resolve(`http://127.0.0.1:${actual}`);
+          // A server bound to one address is reached there; one bound to all, at this host's address.
+          const bound = host && !['0.0.0.0', '::'].includes(host) ? `http://${host.includes(':') ? `[${host}]` : host}:${actual}` : undefined;
+          services.replicas.register(config.replicaUrl ?? bound, actual).then(() => {
+            log.info({ port: actual, database: database.kind }, 'knot is listening');
+            resolve(`http://127.0.0.1:${actual}`);
+          }, reject);
         });
       });
     },
@@ -224,6 +234,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         for (const client of graphqlSockets.clients) client.close(1001, 'Server shutting down');
         dockerEvents.close();
         services.health.dispose();
+        // The other replicas stop relaying here now, not when this row goes stale.
+        const unregistered = services.replicas.dispose();
         await Promise.all([
           waitAtMost(log, 'WebSocket clients to close', SETTLE_MS, graphqlWs.dispose()),
           waitAtMost(log, 'routes to close their sockets', SETTLE_MS, (async () => {
@@ -238,6 +250,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         server.closeAllConnections();
         const cut = upgraded.destroyAll();
         if (cut) log.info({ sockets: cut }, 'shutdown: cut sockets that did not close in time');
+        await waitAtMost(log, 'this replica\'s row to go', CLOSE_MS, unregistered);
         await waitAtMost(log, 'the event listener to close', CLOSE_MS, pubsub.close());
         services.runtime.close();
         await waitAtMost(log, 'the database to close', DATABASE_CLOSE_MS, database.close());

@@ -62,6 +62,15 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** KNOT_LOCAL_LOGIN=false turns username/password login (and the first-run form) off; API tokens keep working. */
   localLogin: boolean;
+  /**
+   * KNOT_REPLICA_URL: how the other replicas reach this one (relayed terminals, proxies, forwards);
+   * unset: `http://<this host's first IPv4 address>:<port>` (docs/scale-out.md).
+   */
+  replicaUrl: string | undefined;
+  /** KNOT_REPLICA_SECRET: the key relay requests are signed with; unset: one kept in the database. */
+  replicaSecret: string | undefined;
+  /** How often a replica writes its heartbeat; three missed beats and the others stop relaying to it. */
+  replicaHeartbeatMs: number;
 }
 
 export interface OidcConfig {
@@ -110,6 +119,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     activityFlushMs: overrides.activityFlushMs ?? 5_000,
     oidc: 'oidc' in overrides ? overrides.oidc : oidcFrom(env),
     localLogin: overrides.localLogin ?? localLoginFrom(env.KNOT_LOCAL_LOGIN),
+    replicaUrl: 'replicaUrl' in overrides ? overrides.replicaUrl : replicaUrlFrom(env.KNOT_REPLICA_URL),
+    replicaSecret: 'replicaSecret' in overrides ? overrides.replicaSecret : replicaSecretFrom(env.KNOT_REPLICA_SECRET),
+    // Not an environment variable: 5 s keeps the writes cheap; tests may shorten it.
+    replicaHeartbeatMs: overrides.replicaHeartbeatMs ?? 5_000,
   };
 }
 
@@ -175,6 +188,19 @@ function seconds(value: string, name: string, zeroAllowed: boolean): number {
     throw new Error(`${name} must be a number of seconds${zeroAllowed ? '' : ' above 0'}, got "${value}"`);
   }
   return n;
+}
+
+function replicaUrlFrom(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!/^https?:\/\/[^/]+/.test(value)) throw new Error(`KNOT_REPLICA_URL must be an http(s) URL, got "${value}"`);
+  return value.replace(/\/+$/, '');
+}
+
+function replicaSecretFrom(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  // Shorter, it could be guessed offline from one signed request.
+  if (value.length < 32) throw new Error('KNOT_REPLICA_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  return value;
 }
 
 /** Inside a container "localhost" is the container itself; Docker maps host.docker.internal to the host. */

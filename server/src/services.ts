@@ -17,6 +17,7 @@ import type { ActivityRecorder } from './scheduler/activity.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { TemplateImagePulls } from './templates/image-pulls.js';
 import type { OidcProvider } from './oidc/provider.js';
+import type { ReplicaRegistry } from './replicas/registry.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -49,4 +50,8 @@ export interface Services {
   templateImages: TemplateImagePulls;
   /** The OpenID Connect provider when single sign-on is configured; set by its feature. */
   oidc: OidcProvider | null;
+  /** This replica's row in `replicas` (how the others reach it), and where a space's agent is. */
+  replicas: ReplicaRegistry;
+  /** The key replicas sign relay requests to each other with. */
+  replicaSecret: Buffer;
 }

@@ -12,7 +12,7 @@ const WEB = { port: 8080, name: 'web', protocol: 'HTTP' };
 
 /**
  * Replicas share one database: an agent holds its space on one replica (the lease on the row), its
- * report is on the row, and subscribers anywhere see it. Streams reach only the agent's replica.
+ * report is on the row, and subscribers anywhere see it. Streams to it go through its replica.
  */
 describe('agents and replicas', () => {
   let h: SpacesHarness;
@@ -66,7 +66,7 @@ describe('agents and replicas', () => {
     await liveAgent(h.server, id, token);
     const seen = await sub.next((e) => e.spaceChanged.space?.status === 'RUNNING' && e.spaceChanged.space.services.ports.length === 1);
     expect(seen.spaceChanged.space!.services.ports).toEqual([{ ...WEB, url: `${b.app.services.config.url}/spaces/${id}/ports/8080/` }]);
-    // Streams reach the agent only through its own replica.
+    // The agent is connected to its own replica only; the others relay streams to it (test/relay).
     expect(h.server.app.services.agents.isConnected(id)).toBe(true);
     expect(b.app.services.agents.isConnected(id)).toBe(false);
 

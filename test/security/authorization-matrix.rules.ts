@@ -204,6 +204,8 @@ export const ROUTE_RULES: Record<string, Row> = {
   'HTTP /auth/oidc/login':                         [H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider'), H(303, 'provider')],
   'HTTP /auth/oidc/callback':                      [H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID'), H(303, 'OIDC_STATE_INVALID')],
   'HTTP /agent/knot-agent.mjs':                    [H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200),            H(200)],
+  // Replicas only (a request signed with their shared key): no user credential opens it, the owner's included.
+  'WS /internal/relay':                            [H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(401),            H(401)],
 
   'HTTP /spaces/port-login':                       [H(302, 'login'),   H(404),            H(404),            H(404),            H(404),            H(404),            H(302, 'ticket'),  H(404)],
   'HTTP /spaces/<id>/terminal':                    [H(426),            H(426),            H(426),            H(426),            H(426),            H(426),            H(426),            H(426)],

@@ -405,6 +405,7 @@ const CALLS: Record<string, Call> = {
   'HTTP /metrics': http('/metrics'),
   'WS /agent': ws('/agent', { headers: (a) => ({ ...bearer(a), 'x-knot-space-id': fx.manualSpaceId }) }),
   'HTTP /agent/knot-agent.mjs': http('/agent/knot-agent.mjs'),
+  'WS /internal/relay': ws('/internal/relay'),
   'HTTP /auth/oidc/login': async (actor) => {
     const res = await httpGet(`${h.server.url}/auth/oidc/login`, { ...bearer(actor), ...(as[actor].cookie ? { cookie: as[actor].cookie } : {}) });
     return `HTTP ${res.status}${String(res.headers.location).startsWith(oidc.issuer) ? ' provider' : ''}`;

@@ -34,7 +34,8 @@ function closeReason(message: string): string {
 /**
  * The server end of every agent on this replica. Agents authenticate with their space's token,
  * report services (kept on the space row, so all replicas see them), and carry streams for
- * terminals, proxies and forwards — which reach only agents connected to this replica.
+ * terminals, proxies and forwards. The row names this replica as the agent's (agent_replica_id),
+ * so the others relay their streams here (server/src/relay/).
  *
  * One timer, every third of the silence timeout: agents silent past the timeout are closed, the
  * leases of the rest are renewed (a space whose token changed meanwhile loses its agent), and
@@ -126,7 +127,9 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     let outcome: Awaited<ReturnType<typeof claimSpace>> | null = null;
     const session = randomUUID();
     try {
-      if (token && isUuid(spaceId) && !this.disposed) outcome = await claimSpace(this.services.db, spaceId, hashToken(token), session, this.timeoutMs);
+      if (token && isUuid(spaceId) && !this.disposed) {
+        outcome = await claimSpace(this.services.db, spaceId, hashToken(token), session, this.timeoutMs, this.services.replicas.id);
+      }
     } catch (err) {
       log.error({ err, spaceId }, 'could not check an agent token');
       socket.destroy();

@@ -22,11 +22,11 @@ const leaseLapsed = or(isNull(spaces.agentLeaseUntil), lt(spaces.agentLeaseUntil
 
 export type ClaimResult = { ok: true; space: SpaceRow } | { ok: false; reason: 'unauthorized' | 'duplicate' };
 
-/** Takes the space for this connection if the token matches and no live agent holds it. */
-export async function claimSpace(db: Db, spaceId: string, tokenHash: string, session: string, leaseMs: number): Promise<ClaimResult> {
+/** Takes the space for this connection (on replica `replicaId`) if the token matches and no live agent holds it. */
+export async function claimSpace(db: Db, spaceId: string, tokenHash: string, session: string, leaseMs: number, replicaId: string): Promise<ClaimResult> {
   const [space] = await db
     .update(spaces)
-    .set({ agentSession: session, agentLeaseUntil: leaseFor(leaseMs), services: null })
+    .set({ agentSession: session, agentLeaseUntil: leaseFor(leaseMs), agentReplicaId: replicaId, services: null })
     .where(and(eq(spaces.id, spaceId), eq(spaces.agentTokenHash, tokenHash), or(isNull(spaces.agentSession), leaseLapsed)))
     .returning();
   if (space) return { ok: true, space };

@@ -6,29 +6,33 @@ import type { Duplex } from 'node:stream';
  * agent's one WebSocket (streams multiplexed over it), which works for Docker and manual spaces alike.
  */
 export interface AgentConnections {
-  /** True while the space's agent is connected. */
+  /** True while the space's agent is connected to this replica. */
   isConnected(spaceId: string): boolean;
   /**
    * A byte stream to `port` on the space's loopback, through its agent. Rejects if no agent or the
    * port refuses. Flow-controlled (a reader that stops reading holds the far producer back);
    * `end()` half-closes. When the far side aborts (or the agent goes) the stream is destroyed
    * without an 'error' event: 'close' without 'end', which `finished()`/`pipeline()` report as a
-   * premature close. Streams reach only agents connected to this replica.
+   * premature close. An agent connected to another replica is reached through it (server/src/relay/).
+   * `asker` is the id of the user the caller authorized, for the logs of the replica that serves it.
    */
-  dial(spaceId: string, port: number): Promise<Duplex>;
+  dial(spaceId: string, port: number, asker?: string): Promise<Duplex>;
   /**
    * A login shell in a pty inside the space, through its agent. With `keep`, the agent keeps the
    * shell through a lost connection (for its KNOT_TERMINAL_DETACH_SECONDS) so `resumeShell` can
    * show it again on the next one.
    */
-  openShell(spaceId: string, options: { shell: string; cols: number; rows: number; keep?: string }): Promise<AgentShell>;
+  openShell(spaceId: string, options: { shell: string; cols: number; rows: number; keep?: string }, asker?: string): Promise<AgentShell>;
   /**
    * A kept shell again, on the agent's current connection: its output from byte `from` on (what
    * reached us before the connection broke), then live. Rejects with AgentRefusal once the agent no
    * longer has it (it exited and was told, it expired, the agent restarted).
    */
-  resumeShell(spaceId: string, keep: string, from: number): Promise<AgentShell>;
-  /** Resolves once the space's agent is connected to this replica (at once if it is); rejects when `signal` aborts. */
+  resumeShell(spaceId: string, keep: string, from: number, asker?: string): Promise<AgentShell>;
+  /**
+   * Resolves once the space's agent is connected (at once if it is): to this replica for the
+   * gateway, to any live replica for the relaying wrapper. Rejects when `signal` aborts.
+   */
   whenConnected(spaceId: string, signal: AbortSignal): Promise<void>;
 }
 

@@ -3,7 +3,8 @@
  * name it controls that resolves to Knot's address (DNS rebinding), e.g. to run `setup` on a
  * fresh server or read `/healthz` from inside a private network. The browser then sends that
  * name as the Host, so Knot answers only to its own names: the public URL's host, the agents'
- * URL's host, hosts under the wildcard domain, and loopback (a local server, `*.localhost`).
+ * URL's host, hosts under the wildcard domain, loopback (a local server, `*.localhost`), and the
+ * replica's internal URL, where the other replicas relay to it.
  */
 import { isIP } from 'node:net';
 import type { Config } from '../config.js';
@@ -23,16 +24,20 @@ function isLoopback(name: string): boolean {
 }
 
 /** Reads the config on every call (it may be completed after start, e.g. the agents' URL once the port is known). */
-export function allowedHosts(config: Pick<Config, 'url' | 'agentUrl' | 'wildcardDomain'>): (hostHeader: string | undefined) => boolean {
+export function allowedHosts(
+  config: Pick<Config, 'url' | 'agentUrl' | 'wildcardDomain'>,
+  internalUrl: () => string | undefined = () => undefined,
+): (hostHeader: string | undefined) => boolean {
   let key = '';
   let exact = new Set<string>();
   let wildcard: string | undefined;
   return (hostHeader) => {
     if (!hostHeader) return false;
-    const nowKey = `${config.url} ${config.agentUrl} ${config.wildcardDomain ?? ''}`;
+    const internal = internalUrl();
+    const nowKey = `${config.url} ${config.agentUrl} ${config.wildcardDomain ?? ''} ${internal ?? ''}`;
     if (nowKey !== key) {
       key = nowKey;
-      exact = new Set([config.url, config.agentUrl].map((u) => hostName(new URL(u).host)));
+      exact = new Set([config.url, config.agentUrl, ...(internal ? [internal] : [])].map((u) => hostName(new URL(u).host)));
       wildcard = config.wildcardDomain ? `.${wildcardBase(config.wildcardDomain)}` : undefined;
     }
     const name = hostName(hostHeader);

@@ -24,9 +24,9 @@ export function asSocket(stream: Duplex): Duplex {
   return socket;
 }
 
-/** A byte stream to `port` on the space's loopback, through its agent. */
-export async function dialSpace(services: Services, spaceId: string, port: number): Promise<Duplex> {
-  return asSocket(await services.agents.dial(spaceId, port));
+/** A byte stream to `port` on the space's loopback, through its agent (on this replica or relayed), for user `asker`. */
+export async function dialSpace(services: Services, spaceId: string, port: number, asker: string): Promise<Duplex> {
+  return asSocket(await services.agents.dial(spaceId, port, asker));
 }
 
 /**
@@ -35,13 +35,13 @@ export async function dialSpace(services: Services, spaceId: string, port: numbe
  * certificate is not checked). One per request, without keep-alive: dials are cheap streams on
  * the agent's one WebSocket, and a pooled stream would outlive the checks made for its request.
  */
-export function spaceAgent(services: Services, spaceId: string, port: number, tls: boolean): Agent {
+export function spaceAgent(services: Services, spaceId: string, port: number, tls: boolean, asker: string): Agent {
   const agent = new Agent({ keepAlive: false } satisfies AgentOptions);
   (agent as unknown as { createConnection: unknown }).createConnection = (
     options: { servername?: string; host?: string },
     callback: (err: Error | null, socket?: Duplex) => void,
   ) => {
-    dialSpace(services, spaceId, port).then(
+    dialSpace(services, spaceId, port, asker).then(
       (stream) => {
         if (!tls) return callback(null, stream);
         const secure = tlsConnect({ socket: stream, servername: options.servername ?? 'localhost', rejectUnauthorized: false });

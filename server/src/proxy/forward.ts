@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { Services } from '../services.js';
 import { truncate } from '../terminal/route.js';
-import { authorize, endOnRevocation, logRefusal, revocableSocket, Refusal, viewerOf, type Revocable } from './access.js';
+import { authorize, endOnRevocation, logRefusal, revocableSocket, Refusal, viewerOf, type Revocable, type SpaceAccess } from './access.js';
 import { dialSpace } from './dial.js';
 import { forwardPort, reportOf } from './offered.js';
 
@@ -25,7 +25,7 @@ export function createForwardRoute(services: Services) {
     const viewer = await viewerOf(services, req);
     const access = await authorize(services, viewer, spaceId);
     const port = access instanceof Refusal ? access : forwardPort(access, reportOf(access, services.serviceReports), requested);
-    const stream: Duplex | Refusal = port instanceof Refusal ? port : await dial(spaceId, port);
+    const stream: Duplex | Refusal = port instanceof Refusal ? port : await dial(spaceId, port, (access as SpaceAccess).viewer.user.id);
     if (socket.destroyed) {
       if (!(stream instanceof Refusal)) stream.destroy();
       return;
@@ -42,9 +42,9 @@ export function createForwardRoute(services: Services) {
     });
   }
 
-  async function dial(spaceId: string, port: number): Promise<Duplex | Refusal> {
+  async function dial(spaceId: string, port: number, asker: string): Promise<Duplex | Refusal> {
     try {
-      return await dialSpace(services, spaceId, port);
+      return await dialSpace(services, spaceId, port, asker);
     } catch (err) {
       return new Refusal(502, `Could not connect to port ${port}: ${(err as Error).message}`);
     }

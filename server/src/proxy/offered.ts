@@ -10,9 +10,14 @@ import type { ProxyTarget } from './reverse-proxy.js';
  */
 type ReportWithServicePorts = ServiceReport & { codeServerPort?: number | null; vncHttpPort?: number | null };
 
-/** What the agent of this replica last reported for the space; null when no agent is connected here. */
+/**
+ * What the space's agent last reported: this replica's own copy when the agent is connected here,
+ * else the one on the space row (an agent on another replica, reached through it); null when no
+ * agent holds the space.
+ */
 export function reportOf(access: SpaceAccess, reports: { get(spaceId: string): ServiceReport | null }): ReportWithServicePorts | null {
-  return reports.get(access.space.id) as ReportWithServicePorts | null;
+  const report = reports.get(access.space.id) ?? (access.space.agentSession ? access.space.services : null);
+  return report as ReportWithServicePorts | null;
 }
 
 /** The web port a browser may open: an HTTP or HTTPS port the agent reports. TCP ports are for forwarding only. */
@@ -22,7 +27,7 @@ export function webPortTarget(access: SpaceAccess, report: ServiceReport | null,
   if (offered.protocol === 'TCP') {
     return new Refusal(404, `Port ${port} of "${access.space.name}" is a TCP port; reach it with \`knot forward port <local> ${access.space.name} ${port}\`.`);
   }
-  return { spaceId: access.space.id, port, tls: offered.protocol === 'HTTPS', prefix };
+  return { spaceId: access.space.id, port, tls: offered.protocol === 'HTTPS', prefix, asker: access.viewer.user.id };
 }
 
 /** Any port the agent reports may be forwarded, and the SSH port when SSH answers. */
@@ -40,7 +45,7 @@ export function forwardPort(access: SpaceAccess, report: ServiceReport | null, r
 export function codeServerTarget(access: SpaceAccess, report: ReportWithServicePorts | null, prefix: string): ProxyTarget | Refusal {
   if (!access.template.withCodeServer || !report?.codeServer) return new Refusal(404, `Code Server is not running in "${access.space.name}".`);
   if (!report.codeServerPort) return new Refusal(502, `The agent of "${access.space.name}" does not say which port Code Server listens on.`);
-  return { spaceId: access.space.id, port: report.codeServerPort, tls: false, prefix };
+  return { spaceId: access.space.id, port: report.codeServerPort, tls: false, prefix, asker: access.viewer.user.id };
 }
 
 /**
@@ -55,10 +60,10 @@ export function desktopTarget(access: SpaceAccess, report: ReportWithServicePort
   const declared = templateDesktopPort(access.template);
   if (declared) {
     const basicAuth = { username: access.owner.username, password: access.owner.servicePassword };
-    return { spaceId: access.space.id, port: declared, tls: false, prefix, basicAuth };
+    return { spaceId: access.space.id, port: declared, tls: false, prefix, basicAuth, asker: access.viewer.user.id };
   }
   if (!report.vncHttpPort) return new Refusal(502, `The agent of "${access.space.name}" does not say which port the desktop listens on.`);
-  return { spaceId: access.space.id, port: report.vncHttpPort, tls: false, prefix };
+  return { spaceId: access.space.id, port: report.vncHttpPort, tls: false, prefix, asker: access.viewer.user.id };
 }
 
 /** The desktop port a Docker template's job sets (`KNOT_VNC_HTTP_PORT: "6080"`); null when it sets none. */

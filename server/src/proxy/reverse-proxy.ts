@@ -13,6 +13,8 @@ export interface ProxyTarget {
   prefix: string;
   /** Basic credentials for the upstream (the desktop gets the owner's service password). */
   basicAuth?: { username: string; password: string };
+  /** The user authorized for this request (named to the replica that serves a relayed stream). */
+  asker: string;
 }
 
 /** Knot's own cookies (the session, `__Host-` or not, and the port-host cookies): never the space's to read or set. */
@@ -89,7 +91,7 @@ export function createSpaceProxy(services: Services) {
     req.url = rest || '/';
     return {
       target: `http://127.0.0.1:${target.port}`,
-      agent: spaceAgent(services, target.spaceId, target.port, target.tls),
+      agent: spaceAgent(services, target.spaceId, target.port, target.tls, target.asker),
       auth: target.basicAuth ? `${target.basicAuth.username}:${target.basicAuth.password}` : undefined,
       cookiePathRewrite: target.prefix ? { '*': `${target.prefix}/` } : false,
     } as const;

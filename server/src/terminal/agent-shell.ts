@@ -17,10 +17,11 @@ export async function openAgentShell(
   size: TerminalSize,
   detachMs: number,
   log: Logger,
+  asker: string,
 ): Promise<TerminalBackend> {
   const key = randomBytes(18).toString('base64url');
-  const first = await agents.openShell(spaceId, { shell, cols: size.cols, rows: size.rows, keep: key });
-  return new ResumableAgentShell(agents, spaceId, key, first, size, detachMs, log);
+  const first = await agents.openShell(spaceId, { shell, cols: size.cols, rows: size.rows, keep: key }, asker);
+  return new ResumableAgentShell(agents, spaceId, key, first, size, detachMs, log, asker);
 }
 
 class ResumableAgentShell implements TerminalBackend {
@@ -43,6 +44,7 @@ class ResumableAgentShell implements TerminalBackend {
     private size: TerminalSize,
     private readonly detachMs: number,
     private readonly log: Logger,
+    private readonly asker: string,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
     this.input = new Writable({
@@ -100,7 +102,7 @@ class ResumableAgentShell implements TerminalBackend {
       if (left <= 0) return this.finish(null);
       try {
         await this.agents.whenConnected(this.spaceId, AbortSignal.timeout(left));
-        const shell = await this.agents.resumeShell(this.spaceId, this.key, this.received);
+        const shell = await this.agents.resumeShell(this.spaceId, this.key, this.received, this.asker);
         if (this.done) return shell.close();
         this.attach(shell);
         shell.resize(this.size.cols, this.size.rows);

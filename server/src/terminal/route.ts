@@ -107,7 +107,8 @@ export function createTerminalRoute(services: Services) {
 
   function open(access: SpaceAccess, size: TerminalSize): Promise<TerminalBackend> {
     if (access.template.platform === 'MANUAL') {
-      return openAgentShell(services.agents, access.space.id, access.space.shell, size, services.config.terminalDetachSeconds * 1000, services.log);
+      const detachMs = services.config.terminalDetachSeconds * 1000;
+      return openAgentShell(services.agents, access.space.id, access.space.shell, size, detachMs, services.log, access.viewer.user.id);
     }
     if (!access.space.containerId) throw new Error('it has no container');
     return openDockerShell(services.runtime, services.log, access.space.containerId, access.space.shell, size);

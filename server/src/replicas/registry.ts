@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm';
+import { replicas, spaces } from '../../../schema/db/index.js';
+import type { Db } from '../db.js';
+import type { Logger } from '../logger.js';
+
+/** A replica whose heartbeat is older than this many beats is taken for dead: nothing is relayed to it. */
+const STALE_BEATS = 3;
+/** Rows this many beats old are deleted by whichever replica beats next. */
+const FORGOTTEN_BEATS = 20;
+
+const ago = (ms: number) => sql`now() - ${Math.round(ms)} * interval '1 millisecond'`;
+
+/** Where another replica reaches the one holding a space's agent. */
+export interface ReplicaAddress {
+  id: string;
+  url: string;
+}
+
+/**
+ * This replica's row in `replicas` (how the others reach it) and the lookup of where a space's
+ * agent is. The row is written when the server listens, beaten every `heartbeatMs`, and deleted
+ * at shutdown; a replica that died leaves a row that goes stale, then is removed by the others.
+ */
+export class ReplicaRegistry {
+  /** New for every process: a restarted replica does not inherit the claims of the one before. */
+  readonly id = randomUUID();
+  private url: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private beating: Promise<void> | null = null;
+
+  constructor(
+    private db: Db,
+    private log: Logger,
+    private heartbeatMs: number,
+  ) {}
+
+  /** This replica's internal URL once it listens; null before. */
+  get address(): ReplicaAddress | null {
+    return this.url ? { id: this.id, url: this.url } : null;
+  }
+
+  /** Called once the server listens on `port`: `configured` (KNOT_REPLICA_URL) or this host's address. */
+  async register(configured: string | undefined, port: number): Promise<string> {
+    this.url = (configured ?? `http://${hostAddress()}:${port}`).replace(/\/+$/, '');
+    await this.db.insert(replicas).values({ id: this.id, url: this.url }).onConflictDoUpdate({ target: replicas.id, set: { url: this.url, heartbeatAt: sql`now()` } });
+    this.timer = setInterval(() => void (this.beating ??= this.beat().finally(() => (this.beating = null))), this.heartbeatMs);
+    this.timer.unref();
+    this.log.info({ replicaId: this.id, url: this.url }, 'replica registered');
+    return this.url;
+  }
+
+  private async beat() {
+    try {
+      const [row] = await this.db.update(replicas).set({ heartbeatAt: sql`now()` }).where(eq(replicas.id, this.id)).returning({ id: replicas.id });
+      // Taken for dead while this process was stalled (a long GC pause, a frozen VM): it is back.
+      if (!row && this.url) await this.db.insert(replicas).values({ id: this.id, url: this.url }).onConflictDoNothing();
+      await this.db.delete(replicas).where(lt(replicas.heartbeatAt, ago(this.heartbeatMs * FORGOTTEN_BEATS)));
+    } catch (err) {
+      this.log.warn({ err }, 'could not write this replica\'s heartbeat');
+    }
+  }
+
+  /**
+   * The live replica holding the space's agent; null when no agent holds it, or its replica is
+   * gone (the agent will reconnect somewhere, and the next request finds it there).
+   */
+  async locate(spaceId: string): Promise<ReplicaAddress | null> {
+    const [row] = await this.db
+      .select({ id: replicas.id, url: replicas.url })
+      .from(spaces)
+      .innerJoin(replicas, eq(replicas.id, spaces.agentReplicaId))
+      .where(
+        and(
+          eq(spaces.id, spaceId),
+          isNotNull(spaces.agentSession),
+          gt(spaces.agentLeaseUntil, sql`now()`),
+          gt(replicas.heartbeatAt, ago(this.heartbeatMs * STALE_BEATS)),
+        ),
+      );
+    return row ?? null;
+  }
+
+  /** At shutdown: the others stop relaying here at once rather than when the row goes stale. */
+  async dispose(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.beating;
+    if (this.url) await this.db.delete(replicas).where(eq(replicas.id, this.id)).catch((err) => this.log.warn({ err }, 'could not remove this replica\'s row'));
+  }
+}
+
+/**
+ * The first IPv4 address of this host that is not loopback: what another replica on the same
+ * network dials. A replica alone on a machine without one gets loopback, which is all it needs.
+ */
+function hostAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
