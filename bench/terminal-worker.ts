@@ -6,7 +6,11 @@
 import Docker from 'dockerode';
 import WebSocket from 'ws';
 
-export type WorkerTarget = { kind: 'knot'; url: string; spaceId: string; token: string } | { kind: 'docker'; container: string };
+export type WorkerTarget =
+  | { kind: 'knot'; url: string; spaceId: string; token: string }
+  | { kind: 'docker'; container: string }
+  /** The bare WebSocket relay of terminal-relay.ts: a reference, not a product path. */
+  | { kind: 'relay'; url: string };
 export interface WorkerOptions {
   target: WorkerTarget;
   keystrokes: number;
@@ -49,6 +53,19 @@ async function knotSession(baseUrl: string, spaceId: string, token: string): Pro
     write: (bytes) => ws.send(bytes, { binary: true }),
     onData: (listener) => ws.on('message', (data: Buffer, isBinary) => isBinary && listener(data)),
     // Detaches; the shell ends with the bench space, as the docker side's exec does.
+    close: () => ws.close(),
+  };
+}
+
+async function relaySession(url: string): Promise<ByteSession> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    write: (bytes) => ws.send(bytes, { binary: true }),
+    onData: (listener) => ws.on('message', (data: Buffer, isBinary) => isBinary && listener(data)),
     close: () => ws.close(),
   };
 }
@@ -166,7 +183,12 @@ async function round(open: () => Promise<ByteSession>, into: Figures) {
 const figures: Figures = { latencies: [], throughputs: [] };
 const target = options.target;
 await round(
-  () => (target.kind === 'knot' ? knotSession(target.url, target.spaceId, target.token) : dockerSession(new Docker(), target.container)),
+  () =>
+    target.kind === 'knot'
+      ? knotSession(target.url, target.spaceId, target.token)
+      : target.kind === 'relay'
+        ? relaySession(target.url)
+        : dockerSession(new Docker(), target.container),
   figures,
 );
 console.log(JSON.stringify(figures));

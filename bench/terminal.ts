@@ -6,11 +6,13 @@
  * (terminal-worker.ts), one round at a time, alternating. Knot's side reattaches to a persistent
  * session (`?session=`) before measuring, so the echo goes through the session's ring buffer.
  * The targets: keystroke echo p50 at most 1.2× the floor and p99 at most 1.5×; throughput at
- * least 1/1.2.
+ * least 1/1.2. For reference (no target), the same keystrokes through a bare WebSocket relay
+ * (terminal-relay.ts): what the extra hop alone costs on this machine, whatever the relay does.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { busyboxJob, containerOf, startSpacesHarness } from '../test/spaces/fixture.js';
+import { startBareRelay } from './terminal-relay.js';
 import type { Figures, WorkerOptions, WorkerTarget } from './terminal-worker.js';
 import type { BenchResult } from './types.js';
 
@@ -45,19 +47,24 @@ function summarize(f: Figures) {
 
 export async function benchTerminal(): Promise<BenchResult[]> {
   const h = await startSpacesHarness();
+  let relay: Awaited<ReturnType<typeof startBareRelay>> | undefined;
   try {
     const templateId = (await h.createTemplate({ name: 'bench', job: busyboxJob() })).id;
     const space = await h.createSpace({ templateId, name: 'bench', shell: 'sh' });
     await h.startAndWait(space.id);
+    relay = await startBareRelay(containerOf(space.id));
     const knotFigures: Figures = { latencies: [], throughputs: [] };
     const floorFigures: Figures = { latencies: [], throughputs: [] };
+    const relayFigures: Figures = { latencies: [], throughputs: [] };
     // Rounds alternate, so a slow moment of the (shared) machine does not land on one side only.
     for (let i = 0; i < ROUNDS; i++) {
       merge(knotFigures, await runWorker({ kind: 'knot', url: h.server.url, spaceId: space.id, token: h.admin.token }));
       merge(floorFigures, await runWorker({ kind: 'docker', container: containerOf(space.id) }));
+      merge(relayFigures, await runWorker({ kind: 'relay', url: relay.url }));
     }
     const knot = summarize(knotFigures);
     const floor = summarize(floorFigures);
+    const bare = summarize(relayFigures);
     console.log(`  ${knot.samples} keystrokes each; bulk ${BULK_BYTES} bytes as base64, median of ${ROUNDS} rounds`);
     return [
       {
@@ -85,8 +92,12 @@ export async function benchTerminal(): Promise<BenchResult[]> {
         // 1/1.2, rounded: throughput at least 83% of the floor.
         target: 0.83,
       },
+      // References without a target: the hop itself, measured with the same client code.
+      { name: 'terminal keystroke→echo p50 (bare WebSocket relay, reference)', value: bare.p50, unit: 'ms', baseline: { name: 'docker exec p50', value: floor.p50 }, better: 'lower' },
+      { name: 'terminal keystroke→echo p99 (bare WebSocket relay, reference)', value: bare.p99, unit: 'ms', baseline: { name: 'docker exec p99', value: floor.p99 }, better: 'lower' },
     ];
   } finally {
+    await relay?.close();
     await h.dispose();
   }
 }
