@@ -144,9 +144,9 @@ describe('Managing a Space, as the guide describes it', () => {
     expect(await row.locator('[data-status]').boundingBox()).toEqual(statusBox);
     expect(await row.locator('.services').boundingBox()).toEqual(servicesBox);
 
-    // While running, the menu offers Stop and Restart, and no Delete.
+    // While running, the menu offers Stop and Restart, and no Delete (the owner also shares and hands it over).
     await row.getByRole('button', { name: 'Actions for mytest' }).click();
-    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Stop', 'Restart', 'Edit']);
+    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Stop', 'Restart', 'Edit', 'Share', 'Transfer']);
     await page.keyboard.press('Escape');
     await screenshot(page, 'spaces-running');
   });

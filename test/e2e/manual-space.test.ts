@@ -59,7 +59,7 @@ describe('a manual space in the browser', () => {
 
     // No Start: its agent starts it.
     await row.getByRole('button', { name: 'Actions for laptop' }).click();
-    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Edit', 'Agent Setup', 'Delete']);
+    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Edit', 'Share', 'Transfer', 'Agent Setup', 'Delete']);
     await page.getByRole('menuitem', { name: 'Agent Setup' }).click();
     const dialog = page.getByRole('dialog', { name: 'Agent Setup' });
     await dialog.getByRole('button', { name: 'Create agent token' }).click();
@@ -74,7 +74,7 @@ describe('a manual space in the browser', () => {
     agent = new HostAgent(bundle, { ...env, KNOT_SERVER: h.server.url });
     await row.locator('[data-status="RUNNING"]').waitFor({ timeout: 30_000 });
     await row.getByRole('button', { name: 'Actions for laptop' }).click();
-    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Edit', 'Agent Setup']);
+    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Edit', 'Share', 'Transfer', 'Agent Setup']);
     await page.keyboard.press('Escape');
 
     await agent.stop();
