@@ -28,6 +28,11 @@ export const spaces = pgTable(
     /** The template hash the running container was started from. */
     startedTemplateHash: text('started_template_hash'),
     containerId: text('container_id'),
+    /**
+     * On a swarm: the hostname of the node the space was placed on at its first start. Its volumes
+     * are there, so every later start is pinned to it. Null until then, and on one engine.
+     */
+    node: text('node'),
     /** SHA-256 of the per-space agent token injected at start. */
     agentTokenHash: text('agent_token_hash'),
     /**

@@ -17,7 +17,7 @@ import { createMetrics } from './metrics.js';
 import { createPubSub } from './pubsub.js';
 import type { Services } from './services.js';
 import { loadCryptoBox } from './crypto-box.js';
-import { createDockerRuntime } from './runtime/index.js';
+import { createRuntime } from './runtime-choice.js';
 import { SpaceJobs } from './spaces/jobs.js';
 import { SpaceHealth } from './spaces/health.js';
 import { GarbageCollector } from './spaces/garbage-collector.js';
@@ -91,7 +91,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     viewers: new ViewerResolver(database.db, pubsub, sessionCookieName(config.secureCookies)),
     loginThrottle: new LoginThrottle(),
     box: loadCryptoBox(config.dataDir),
-    runtime: createDockerRuntime({ dockerHost: config.dockerHost }),
+    runtime: createRuntime(config),
     spaceJobs: undefined as unknown as SpaceJobs,
     health: undefined as unknown as SpaceHealth,
     instanceId,

@@ -9,6 +9,10 @@ export interface Config {
   /** Unset: an embedded PostgreSQL under dataDir (server/src/embedded-postgres.ts). */
   databaseUrl: string | undefined;
   dockerHost: string | undefined;
+  /** KNOT_RUNTIME: `docker` (one engine, the default) or `swarm` (DOCKER_HOST is a swarm manager; docs/scale-out.md). */
+  runtime: 'docker' | 'swarm';
+  /** KNOT_SWARM_ENGINES (`hostname=DOCKER_HOST,…`): each swarm node's own engine, for its volumes, images and exec. */
+  swarmEngines: string | undefined;
   /** Public URL of the server, as users and agents reach it. */
   url: string;
   /**
@@ -94,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: path.resolve(overrides.dataDir ?? env.KNOT_DATA_DIR ?? './data'),
     databaseUrl: 'databaseUrl' in overrides ? overrides.databaseUrl : env.DATABASE_URL || undefined,
     dockerHost: overrides.dockerHost ?? (env.DOCKER_HOST || undefined),
+    runtime: overrides.runtime ?? runtimeKind(env.KNOT_RUNTIME),
+    swarmEngines: 'swarmEngines' in overrides ? overrides.swarmEngines : env.KNOT_SWARM_ENGINES || undefined,
     url,
     // An explicit `wildcardDomain: undefined` override means none (tests of the path routes).
     wildcardDomain: 'wildcardDomain' in overrides ? overrides.wildcardDomain : wildcardDomainFrom(env.KNOT_WILDCARD_DOMAIN, url),
@@ -208,4 +214,10 @@ function agentUrlFrom(url: string): string {
   const parsed = new URL(url);
   if (['localhost', '127.0.0.1', '[::1]', '0.0.0.0'].includes(parsed.hostname)) parsed.hostname = 'host.docker.internal';
   return parsed.toString();
+}
+
+function runtimeKind(value: string | undefined): Config['runtime'] {
+  if (!value || value === 'docker') return 'docker';
+  if (value === 'swarm') return 'swarm';
+  throw new Error(`KNOT_RUNTIME must be "docker" or "swarm", not "${value}"`);
 }

@@ -111,6 +111,7 @@ dns: [1.1.1.1, "2606:4700:4700::1111"]
 memory: 2g
 cpus: 1.5
 agent: false
+constraints: ["node.hostname == build-1", "node.labels.gpu != none"]
 `);
     expect(spec).toEqual({
       image: 'ghcr.io/acme/dev:1.2',
@@ -140,7 +141,14 @@ agent: false
       memoryBytes: 2 * 1024 ** 3,
       nanoCpus: 1_500_000_000,
       agent: false,
+      constraints: ['node.hostname == build-1', 'node.labels.gpu != none'],
     });
+  });
+
+  it('refuses a swarm constraint that is not in Swarm\'s syntax or names no node attribute, with the line', () => {
+    expect(() => parseJobSpec('image: x\nconstraints: ["node.hostname = a"]\n')).toThrow(/line 2.*is not a constraint like "node.hostname == build-1"/);
+    expect(() => parseJobSpec('image: x\nconstraints: ["node.colour == red"]\n')).toThrow(/line 2.*"node.colour" is not a node attribute Swarm knows/);
+    expect(parseJobSpec('image: x\n').constraints).toEqual([]);
   });
 
   it("brings Knot's agent unless the job says agent: false, and refuses anything but true or false", () => {

@@ -93,6 +93,10 @@ SpaceRef.implement({
     altNames: t.exposeStringList('altNames'),
     status: t.field({ type: SpaceStatusEnum, resolve: (s) => s.status }),
     error: t.exposeString('error', { nullable: true }),
+    node: t.exposeString('node', {
+      nullable: true,
+      description: 'On a swarm (KNOT_RUNTIME=swarm): the hostname of the node the space runs on and keeps its volumes on; null before its first start and on one Docker engine.',
+    }),
     health: t.field({
       type: SpaceHealthEnum,
       description:

@@ -56,6 +56,15 @@ class DockerRuntime implements Runtime {
     }
   }
 
+  /** One engine: everything is on it, and a template's constraints have nothing to choose between. */
+  async placeSpace(): Promise<string | null> {
+    return null;
+  }
+
+  onNode(): Runtime {
+    return this;
+  }
+
   async hasImage(ref: string): Promise<boolean> {
     try {
       await this.conn.call('inspect image', () => this.docker.getImage(ref).inspect());

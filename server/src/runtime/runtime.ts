@@ -74,6 +74,10 @@ export interface ContainerInfo {
   error: string;
   labels: Labels;
   env: Record<string, string>;
+  /** On a swarm: the hostname of the node it runs on. */
+  node?: string;
+  /** On a swarm: its node is down (or its engine does not answer), so nothing is known of it but that. */
+  lostNode?: string;
   /** Present when the image (or container) has a HEALTHCHECK. */
   health?: {
     /** Docker's: starting, healthy, unhealthy. */
@@ -177,9 +181,27 @@ export interface VolumeFill {
 
 export type PullProgress = (percent: number, status: string) => void;
 
+/** A 'die' event's detail when the container did not exit but its node went down (swarm). */
+export const LOST_NODE_DETAIL = 'node-lost';
+
+export interface SpacePlacement {
+  /** The node the space's volumes are on (it ran there before), or null for a first start. */
+  pinned: string | null;
+  /** The template's constraints in Swarm's syntax (`node.hostname == build-1`), for a first start. */
+  constraints: string[];
+}
+
 export interface Runtime {
   /** Throws RuntimeUnavailableError when the engine cannot be reached. */
   ping(): Promise<void>;
+
+  /**
+   * Where a space starts: on one engine, null (there is only the one); on a swarm, the hostname of
+   * its pinned node, or of the node picked for a first start. Throws when no node can take it.
+   */
+  placeSpace(request: SpacePlacement): Promise<string | null>;
+  /** The runtime whose images, volumes and new containers are on that node; itself for null or one engine. */
+  onNode(node: string | null): Runtime;
 
   hasImage(ref: string): Promise<boolean>;
   /** Pulls a missing image (one present is left as it is); concurrent callers share one pull. */

@@ -339,6 +339,7 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
       ...since,
       ...planColumns(stop, now, deps.config.autoStopWarningSeconds),
       containerId: launched.containerId,
+      node: launched.node,
       startedTemplateHash: launched.templateHash,
       agentTokenHash: launched.agentTokenHash,
       pullProgress: null,
@@ -471,15 +472,19 @@ export interface ContainerDeath {
   memoryLimitBytes?: number | null;
   /** Removed outside Knot: nothing is left to say how it ended. */
   vanished?: boolean;
+  /** On a swarm: the hostname of the node that went down with it. */
+  lostNode?: string;
 }
 
 /** What Docker's view of a container (null: it is gone) says about its end. */
 export function deathOf(container: ContainerInfo | null): ContainerDeath {
   if (!container) return { exitCode: null, oom: false, vanished: true };
+  if (container.lostNode) return { exitCode: null, oom: false, lostNode: container.lostNode };
   return { exitCode: container.exitCode, oom: container.oomKilled, memoryLimitBytes: container.memoryLimitBytes };
 }
 
-function deathReason({ oom, memoryLimitBytes, vanished }: ContainerDeath): string | undefined {
+function deathReason({ oom, memoryLimitBytes, vanished, lostNode }: ContainerDeath): string | undefined {
+  if (lostNode) return `The space stopped because node ${lostNode} is down. Its volumes are on that node: start it again once the node is back.`;
   if (vanished) return 'The space\'s container disappeared (it was removed outside Knot).';
   if (!oom) return undefined;
   // The limit as the template wrote it, so whoever reads this knows which figure to raise.

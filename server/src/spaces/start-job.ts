@@ -37,6 +37,8 @@ const PROGRESS_INTERVAL_MS = 200;
 /** What the RUNNING transition records about the container that was started. */
 export interface Launched {
   containerId: string;
+  /** The swarm node it runs on (its volumes are there); null on one engine. */
+  node: string | null;
   templateHash: string;
   agentTokenHash: string;
   /** Starts the agent Knot brought into the space; run once RUNNING (and its token) is recorded. */
@@ -71,8 +73,9 @@ export async function launchSpace(deps: SpaceDeps, space: SpaceRow, announced: P
 }
 
 async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unknown>, inputs: Promise<StartInputs>): Promise<Launched> {
-  // Needs nothing from the template, so it is asked while the database answers (if it must).
-  const volumesNow = deps.runtime.listVolumes({ [LABELS.space]: space.id });
+  // Needs nothing from the template, so it is asked while the database answers (if it must). A
+  // space that ran before has its volumes on its node; a first start has none anywhere.
+  const volumesNow = deps.runtime.onNode(space.node).listVolumes({ [LABELS.space]: space.id });
   volumesNow.catch(() => {}); // awaited below
   const network = spacesNetwork(deps);
   network.catch(() => {}); // awaited below, unless the job names its own
@@ -91,6 +94,10 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
     var: varValues,
   };
   const rendered = renderJob({ job: template.job, volumes: template.volumes }, vars);
+  // One engine: null, and `deps` stays as it is. A swarm: the space's node, where the image, the
+  // volumes and the container go from here on.
+  const node = await deps.runtime.placeSpace({ pinned: space.node, constraints: rendered.job.constraints });
+  deps = { ...deps, runtime: deps.runtime.onNode(node) };
   const [imagePresent, existingVolumes] = await Promise.all([
     deps.runtime.hasImage(rendered.job.image),
     volumesNow,
@@ -131,6 +138,7 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
   const injected = agent.injected;
   return {
     containerId,
+    node,
     templateHash: template.hash,
     agentTokenHash: hashToken(agentToken),
     startAgent: injected ? () => injected.start(containerId) : undefined,

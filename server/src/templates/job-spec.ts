@@ -8,6 +8,7 @@ import { identityRender, YamlReader, type Render } from './yaml-reader.js';
 import { isInvalid, parseCpus, parseDevice, parseMemory, parseMount, parsePidsLimit, parsePort, splitCommand } from './job-fields.js';
 import type { DeviceMapping, Invalid, Mount, PortMapping } from './job-fields.js';
 import type { HealthCheck } from '../../../protocol/health.js';
+import { constraintProblem } from '../runtime/index.js';
 import { exposedPorts, readHealthcheck } from './healthcheck-spec.js';
 import { parseImage } from '../../../protocol/job-values.js';
 
@@ -38,12 +39,14 @@ export interface JobSpec {
   agent: boolean;
   /** Run by the agent inside the space; undefined leaves health to the image's own HEALTHCHECK, if any. */
   healthcheck?: HealthCheck;
+  /** Where a space's first start may place it on a swarm, in Swarm's syntax (`node.hostname == build-1`); one engine ignores them. */
+  constraints: string[];
 }
 
 const KEYS = [
   'image', 'command', 'environment', 'ports', 'volumes', 'cap_add', 'cap_drop', 'privileged',
   'network', 'hostname', 'devices', 'dns', 'memory', 'cpus',
-  'pids_limit', 'agent', 'healthcheck',
+  'pids_limit', 'agent', 'healthcheck', 'constraints',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -90,6 +93,7 @@ export function readJobSpec(r: YamlReader): JobSpec | undefined {
     devices: [],
     dns: [],
     agent: true,
+    constraints: [],
   };
 
   if (!has('image')) r.fail(fields.get('image')?.keyNode ?? root, '"image" is required');
@@ -121,6 +125,10 @@ export function readJobSpec(r: YamlReader): JobSpec | undefined {
   spec.devices = each('devices', parseDevice);
   spec.capAdd = each('cap_add', (v) => capability('cap_add', v));
   spec.capDrop = each('cap_drop', (v) => capability('cap_drop', v));
+  spec.constraints = each('constraints', (v) => {
+    const problem = constraintProblem(v);
+    return problem ? { invalid: `"constraints": ${problem}` } : v;
+  });
   spec.dns = each('dns', (v) => (isIP(v) ? v : { invalid: `"dns" entries must be IP addresses, not "${v}"` }), true);
 
   if (has('privileged')) {

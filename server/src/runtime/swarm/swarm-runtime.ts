@@ -1,0 +1,342 @@
+// The Runtime on a Docker Swarm (KNOT_RUNTIME=swarm). A space's container is a service with one
+// task, pinned to one node. The manager (DOCKER_HOST) owns services, tasks and nodes; each node's
+// own engine (KNOT_SWARM_ENGINES) holds its images and volumes and runs exec. docs/scale-out.md.
+import { swarmApi } from './loose-api.js';
+import { Connection, type ConnectionOptions } from '../connection.js';
+import { RuntimeError, RuntimeUnavailableError, engineMessage, statusOf } from '../errors.js';
+import type {
+  ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, PullProgress, Runtime,
+  SpacePlacement, VolumeFill, VolumeSummary,
+} from '../runtime.js';
+import { constraintProblem } from './constraints.js';
+import { SwarmNodes, type SwarmNode } from './nodes.js';
+import { NodeRuntime } from './node-runtime.js';
+import { toServiceSpec, unsupportedOnSwarm } from './service-spec.js';
+import { TERMINAL_STATES, currentTask, inspectService, listServices, listTasks, type TaskView } from './tasks.js';
+import { watchSwarm } from './watch.js';
+
+export interface SwarmRuntimeOptions extends ConnectionOptions {
+  /** Each node's engine by its hostname. */
+  engines: Record<string, string>;
+}
+
+/**
+ * What ensureNetwork answers for an isolated network: Swarm's overlay networks have no switch
+ * that keeps their members apart, so each space gets an overlay of its own, alone on it.
+ */
+export const PRIVATE_NETWORK = 'knot-private-overlay';
+const PRIVATE_NETWORK_LABEL = 'knot.private-network';
+const TASK_POLL_MS = 50;
+const TASK_START_TIMEOUT_MS = 120_000;
+
+export function createSwarmRuntime(opts: SwarmRuntimeOptions): Runtime {
+  const manager = new Connection(opts);
+  return new SwarmRuntime(manager, new SwarmNodes(manager, opts.engines));
+}
+
+export class SwarmRuntime implements Runtime {
+  private readonly perNode = new Map<string, NodeRuntime>();
+  private readonly open = new Set<{ close(): void }>();
+
+  constructor(
+    readonly manager: Connection,
+    readonly nodes: SwarmNodes,
+  ) {}
+
+  async ping(): Promise<void> {
+    const docker = this.manager.docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
+    await this.manager.call('ping', (signal) => docker.ping({ abortSignal: signal }), { timeoutMs: 5_000 });
+  }
+
+  async placeSpace(request: SpacePlacement): Promise<string> {
+    for (const c of request.constraints) {
+      const problem = constraintProblem(c);
+      if (problem) throw new RuntimeError(`the template's constraint ${problem}`, 'start-failed');
+    }
+    const counts = await this.spacesPerNode();
+    const node = await this.nodes.place(request.pinned, request.constraints, (id) => counts.get(id) ?? 0);
+    return node.hostname;
+  }
+
+  onNode(node: string | null): Runtime {
+    if (node === null) return this;
+    let scoped = this.perNode.get(node);
+    if (!scoped) this.perNode.set(node, (scoped = new NodeRuntime(this, node, this.nodes.engine(node))));
+    return scoped;
+  }
+
+  private async spacesPerNode(): Promise<Map<string, number>> {
+    const tasks = await listTasks(this.manager, { 'desired-state': ['running'] });
+    const counts = new Map<string, number>();
+    for (const t of tasks) counts.set(t.nodeId, (counts.get(t.nodeId) ?? 0) + 1);
+    return counts;
+  }
+
+  // --- images, volumes: on every node Knot has an engine for (a space's own go through onNode) ---
+
+  private async everyEngine<T>(fn: (engine: Runtime, hostname: string) => Promise<T>): Promise<T[]> {
+    return Promise.all(this.nodes.allEngines().map(([hostname, engine]) => fn(engine, hostname)));
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    return (await this.everyEngine((e) => e.hasImage(ref))).every(Boolean);
+  }
+
+  /** Pulls on every node lacking it (any may take a space); the progress is the nodes' average. */
+  async pullImage(ref: string, onProgress?: PullProgress): Promise<void> {
+    const engines = this.nodes.allEngines();
+    const percents = engines.map(() => 0);
+    await Promise.all(
+      engines.map(([hostname, engine], i) =>
+        engine.pullImage(ref, (percent, status) => {
+          percents[i] = percent;
+          onProgress?.(percents.reduce((a, b) => a + b, 0) / percents.length, `${hostname}: ${status}`);
+        }),
+      ),
+    );
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.everyEngine((e) => e.removeImage(ref));
+  }
+
+  async createVolume(name: string): Promise<void> {
+    throw new RuntimeError(`volume ${name} must be made on the node of its space`, 'create-failed');
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.everyEngine((e) => e.removeVolume(name));
+  }
+
+  async listVolumes(labels?: Labels): Promise<string[]> {
+    return [...new Set((await this.listVolumeSummaries(labels)).map((v) => v.name))];
+  }
+
+  async listVolumeSummaries(labels?: Labels): Promise<VolumeSummary[]> {
+    return (await this.everyEngine((e) => e.listVolumeSummaries(labels))).flat();
+  }
+
+  async inspectVolume(name: string): Promise<VolumeSummary | null> {
+    return (await this.everyEngine((e) => e.inspectVolume(name))).find((v) => v !== null) ?? null;
+  }
+
+  async fillVolume(spec: VolumeFill): Promise<'present' | 'filled'> {
+    const outcomes = await this.everyEngine((e) => e.fillVolume(spec));
+    return outcomes.includes('filled') ? 'filled' : 'present';
+  }
+
+  // --- networks ---
+
+  async ensureNetwork(spec: NetworkSpec): Promise<string> {
+    if (!spec.interContainer) return PRIVATE_NETWORK;
+    const found = (await this.manager.call('list networks', (signal) =>
+      swarmApi(this.manager.docker).listNetworks({ filters: JSON.stringify({ name: [spec.name] }), abortSignal: signal } ),
+    ));
+    const exact = found.find((n) => n.Name === spec.name);
+    if (exact) return exact.Id;
+    const made = await this.manager.call('create network', (signal) =>
+      swarmApi(this.manager.docker).createNetwork({ Name: spec.name, Driver: 'overlay', Attachable: true, Labels: spec.labels ?? {}, abortSignal: signal } ),
+    );
+    return made.id;
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.manager.call('remove network', (signal) => this.manager.docker.getNetwork(name).remove({ abortSignal: signal })).catch((err) => {
+      if (statusOf(err) !== 404) throw err;
+    });
+  }
+
+  // --- services ---
+
+  async runContainer(spec: ContainerSpec): Promise<string> {
+    return this.onNode(await this.placeSpace({ pinned: null, constraints: [] })).runContainer(spec);
+  }
+
+  /** Creates the service on that node and waits for its task to run; a task that fails takes its service with it. */
+  async runService(spec: ContainerSpec, hostname: string): Promise<string> {
+    const unsupported = unsupportedOnSwarm(spec);
+    if (unsupported) throw new RuntimeError(`container ${spec.name} could not be started: ${unsupported}`, 'start-failed');
+    const node = (await this.nodes.list()).find((n) => n.hostname === hostname);
+    if (!node || node.state !== 'ready') throw new RuntimeError(`container ${spec.name} could not be started: node ${hostname} is down`, 'start-failed');
+    const network = spec.networkMode === PRIVATE_NETWORK ? await this.privateNetwork(spec) : spec.networkMode;
+    try {
+      await this.manager.call('create service', (signal) =>
+        swarmApi(this.manager.docker).createService({ ...toServiceSpec(spec, { nodeId: node.id, network }), abortSignal: signal } ),
+      );
+    } catch (err) {
+      if (statusOf(err) === 409) throw new RuntimeError(`a container named ${spec.name} already exists`, 'name-conflict', { cause: err });
+      if (statusOf(err) === undefined) throw err;
+      throw new RuntimeError(`container ${spec.name} could not be created: ${engineMessage(err)}`, 'create-failed', { cause: err });
+    }
+    try {
+      return await this.taskRunning(spec.name);
+    } catch (err) {
+      await this.stopAndRemoveContainer(spec.name, { timeoutSeconds: 0 }).catch(() => {});
+      throw err;
+    }
+  }
+
+  private async privateNetwork(spec: ContainerSpec): Promise<string> {
+    const name = `${spec.name}-net`;
+    const found = (await this.manager.call('list networks', (signal) =>
+      swarmApi(this.manager.docker).listNetworks({ filters: JSON.stringify({ name: [name] }), abortSignal: signal } ),
+    ));
+    const exact = found.find((n) => n.Name === name);
+    if (exact) return exact.Id;
+    const made = await this.manager.call('create network', (signal) =>
+      swarmApi(this.manager.docker).createNetwork({ Name: name, Driver: 'overlay', Labels: { ...spec.labels, [PRIVATE_NETWORK_LABEL]: spec.name }, abortSignal: signal } ),
+    );
+    return made.id;
+  }
+
+  private async taskRunning(service: string): Promise<string> {
+    const deadline = Date.now() + TASK_START_TIMEOUT_MS;
+    for (;;) {
+      const task = await currentTask(this.manager, service);
+      if (task?.state === 'running' && task.containerId) return task.containerId;
+      if (task && TERMINAL_STATES.has(task.state)) {
+        throw new RuntimeError(`container ${service} could not be started: ${task.error || `its task ended ${task.state}`}`, 'start-failed');
+      }
+      if (Date.now() > deadline) throw new RuntimeError(`container ${service} did not start within ${TASK_START_TIMEOUT_MS / 1000} s (task ${task?.state ?? 'not created'})`, 'start-failed');
+      await new Promise((r) => setTimeout(r, TASK_POLL_MS));
+    }
+  }
+
+  /** The service behind a service name or id, or behind one of its tasks' container ids. */
+  private async resolve(idOrName: string): Promise<{ serviceId: string; name: string; labels: Labels; image: string; task: TaskView | null } | null> {
+    const service = await inspectService(this.manager, idOrName);
+    if (service) return { serviceId: service.id, name: service.name, labels: service.labels, image: service.image, task: await currentTask(this.manager, service.id) };
+    const task = (await listTasks(this.manager)).find((t) => t.containerId === idOrName);
+    if (!task) return null;
+    const owner = await inspectService(this.manager, task.serviceId);
+    if (!owner) return null;
+    return { serviceId: owner.id, name: owner.name, labels: owner.labels, image: owner.image, task };
+  }
+
+  /** The engine of the node a task is on, and that node; the node is null when the swarm no longer lists it. */
+  private async nodeOf(task: TaskView): Promise<{ node: SwarmNode | null; engine: Runtime | null }> {
+    const node = (await this.nodes.byId(task.nodeId)) ?? null;
+    if (!node) return { node, engine: null };
+    try {
+      return { node, engine: this.nodes.engine(node.hostname) };
+    } catch {
+      return { node, engine: null };
+    }
+  }
+
+  async stopAndRemoveContainer(idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<void> {
+    const found = await this.resolve(idOrName);
+    if (!found) return;
+    // Stopped on its node first, with the grace period Knot gives; then the service goes. A node
+    // that is down cannot be asked: removing the service is all there is to do.
+    if (found.task?.containerId) {
+      const { node, engine } = await this.nodeOf(found.task);
+      if (engine && node?.state === 'ready') {
+        await engine.stopAndRemoveContainer(found.task.containerId, opts).catch((err) => {
+          if (!(err instanceof RuntimeUnavailableError)) throw err;
+        });
+      }
+    }
+    await this.manager.call('remove service', (signal) => swarmApi(this.manager.docker).getService(found.serviceId).remove({ abortSignal: signal } )).catch((err) => {
+      if (statusOf(err) !== 404) throw err;
+    });
+    await this.removePrivateNetwork(found.name);
+  }
+
+  /** The space's own overlay; the manager frees it once the service's task is gone, so it is tried a few times. */
+  private async removePrivateNetwork(service: string): Promise<void> {
+    const name = `${service}-net`;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await this.manager.call('remove network', (signal) => this.manager.docker.getNetwork(name).remove({ abortSignal: signal }));
+        return;
+      } catch (err) {
+        if (statusOf(err) === 404) return;
+        if (statusOf(err) === undefined) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    // Still in use: the next start of the space joins it again; a delete leaves it to the operator's prune.
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerInfo | null> {
+    const found = await this.resolve(idOrName);
+    if (!found?.task) return null;
+    const task = found.task;
+    const { node, engine } = await this.nodeOf(task);
+    const hostname = node?.hostname ?? task.nodeId;
+    const base: ContainerInfo = {
+      id: task.containerId ?? found.serviceId,
+      name: found.name,
+      image: found.image,
+      running: task.state === 'running',
+      state: task.state,
+      exitCode: task.exitCode,
+      oomKilled: false,
+      memoryLimitBytes: null,
+      error: task.error,
+      labels: found.labels,
+      env: {},
+      node: hostname,
+    };
+    const lost = { ...base, running: false, state: 'node-down', exitCode: null, error: `node ${hostname} is down`, lostNode: hostname };
+    if (!node || node.state !== 'ready') return task.state === 'running' || task.state === 'starting' ? lost : base;
+    if (!engine || !task.containerId) return base;
+    try {
+      const onNode = await engine.inspectContainer(task.containerId);
+      return onNode ? { ...onNode, name: found.name, node: hostname } : base;
+    } catch (err) {
+      // Its engine does not answer: for the space, the node is gone (the manager notices later).
+      if (err instanceof RuntimeUnavailableError) return lost;
+      throw err;
+    }
+  }
+
+  async listContainers(labels?: Labels): Promise<ContainerSummary[]> {
+    const [services, tasks] = await Promise.all([listServices(this.manager, labels), listTasks(this.manager)]);
+    return services.map((s) => {
+      const task = tasks.filter((t) => t.serviceId === s.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+      return { id: s.id, name: s.name, image: s.image, running: task?.state === 'running', state: task?.state ?? 'new', labels: s.labels, createdAt: s.createdAt };
+    });
+  }
+
+  async containerLogs(idOrName: string, tail?: number): Promise<string> {
+    const found = await this.resolve(idOrName);
+    const { engine } = found?.task ? await this.nodeOf(found.task) : { engine: null };
+    if (!found?.task?.containerId || !engine) throw new RuntimeError(`container ${idOrName} does not exist`, 'not-found');
+    return engine.containerLogs(found.task.containerId, tail);
+  }
+
+  watchEvents(onEvent: Parameters<Runtime['watchEvents']>[0], opts?: Parameters<Runtime['watchEvents']>[1]): EventWatch {
+    const watch = watchSwarm(this, onEvent, opts);
+    this.open.add(watch);
+    return { ready: watch.ready, close: () => (this.open.delete(watch), watch.close()) };
+  }
+
+  /** The engine of the node a container runs on. */
+  async engineOf(containerId: string): Promise<Runtime> {
+    const task = (await listTasks(this.manager)).find((t) => t.containerId === containerId);
+    const engine = task && (await this.nodeOf(task)).engine;
+    if (!engine) throw new RuntimeError(`container ${containerId} is on no node Knot has an engine for`, 'not-found');
+    return engine;
+  }
+
+  async exec(containerId: string, opts: ExecOptions): Promise<ExecSession> {
+    return (await this.engineOf(containerId)).exec(containerId, opts);
+  }
+
+  async execCollect(containerId: string, cmd: string[]) {
+    return (await this.engineOf(containerId)).execCollect(containerId, cmd);
+  }
+
+  async execDetached(containerId: string, opts: ExecOptions): Promise<void> {
+    return (await this.engineOf(containerId)).execDetached(containerId, opts);
+  }
+
+  close(): void {
+    for (const handle of this.open) handle.close();
+    this.open.clear();
+    this.nodes.close();
+    this.manager.close();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * KNOT_RUNTIME=swarm on a real swarm: a manager and two workers, each a dockerd in its own network
+ * namespace (test/helpers/swarm.ts), two Knot replicas on one database. Spaces are placed on the
+ * workers, keep their data on their node across stop/start, follow a constraint, and fail with
+ * the node named when its engine dies.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSwarmRuntime, parseEngines, type Runtime } from '../../server/src/runtime/index.js';
+import { BUSYBOX_IMAGE } from '../helpers/env.js';
+import type { GraphQLTestClient } from '../helpers/graphql.js';
+import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestSwarm, type TestSwarm } from '../helpers/swarm.js';
+import { waitFor } from '../helpers/wait.js';
+import { CREATE_SPACE, CREATE_TEMPLATE, DELETE_SPACE, RESTART_SPACE, START_SPACE, STOP_SPACE, containerOf } from '../spaces/fixture.js';
+
+const FIELDS = 'id status error node';
+const SPACE_CHANGED = `subscription($id: ID!) { spaceChanged(id: $id) { kind space { ${FIELDS} } } }`;
+const GET_SPACE = `query($id: ID!) { space(id: $id) { ${FIELDS} } }`;
+type Space = { id: string; status: string; error: string | null; node: string | null };
+
+// The whole file, swarm included, is bounded: a swarm that will not form fails it, not CI's clock.
+describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
+  let swarm: TestSwarm;
+  let a: TestServer;
+  let b: TestServer;
+  let admin: GraphQLTestClient;
+  let onB: GraphQLTestClient;
+  let runtime: Runtime;
+  const job = (extra = '') => `image: ${BUSYBOX_IMAGE}\ncommand: [sleep, '3600']\nagent: false\nvolumes:\n  - home_\${{ .space.id }}:/data\n${extra}`;
+
+  beforeAll(async () => {
+    swarm = await startTestSwarm({ workers: 2, images: [BUSYBOX_IMAGE] });
+    const config = { runtime: 'swarm' as const, dockerHost: swarm.manager.dockerHost, swarmEngines: swarm.engines };
+    a = await startTestServer({ host: '0.0.0.0', config });
+    b = await startTestServer({ host: '0.0.0.0', config, databaseUrl: a.databaseUrl });
+    // Spaces reach Knot through their node's route to the host, at the host's address on the swarm's bridge.
+    for (const server of [a, b]) server.app.services.config.agentUrl = `http://${swarm.hostIp}:${new URL(server.url).port}`;
+    const setup = await setupAdmin(a);
+    admin = setup.client;
+    onB = b.client(setup.token);
+    runtime = createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines) });
+  }, 240_000);
+
+  afterAll(async () => {
+    await admin?.close();
+    await onB?.close();
+    await b?.stop();
+    await a?.stop();
+    runtime?.close();
+    await swarm?.down();
+  }, 120_000);
+
+  const workerNamed = (hostname: string | null) => swarm.workers.find((w) => w.hostname === hostname)!;
+  const space = async (id: string) => (await admin.data<{ space: Space }>(GET_SPACE, { id })).space;
+
+  async function newSpace(name: string, extra = ''): Promise<string> {
+    const template = await admin.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, { input: { name: `swarm ${name}`, job: job(extra) } });
+    const created = await admin.data<{ createSpace: Space }>(CREATE_SPACE, { input: { templateId: template.createTemplate.id, name } });
+    return created.createSpace.id;
+  }
+
+  /** Runs the command and waits on replica B's subscription for the status. */
+  async function act(mutation: string, id: string, until: string): Promise<Space> {
+    const sub = onB.subscribe<{ spaceChanged: { kind: string; space: Space | null } }>(SPACE_CHANGED, { id });
+    try {
+      await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+      await admin.data(mutation, { id });
+      const seen = await sub.next((e) => [until, 'FAILED'].includes(e.spaceChanged.space?.status ?? ''), 90_000);
+      return seen.spaceChanged.space!;
+    } finally {
+      sub.close();
+    }
+  }
+
+  /** Runs a command in the space's container, on its node's own engine. */
+  const inSpace = async (s: Space, cmd: string) => {
+    const worker = workerNamed(s.node);
+    const id = await swarm.docker(worker, 'ps', '-q', '--filter', `label=knot.space=${s.id}`);
+    return swarm.docker(worker, 'exec', id, 'sh', '-c', cmd);
+  };
+
+  it('places a space on a worker, RUNNING live on the other replica, and keeps its data on that node across stop and start', async () => {
+    const id = await newSpace('placed');
+    const running = await act(START_SPACE, id, 'RUNNING');
+    expect(running).toMatchObject({ status: 'RUNNING', error: null });
+    expect(swarm.workers.map((w) => w.hostname)).toContain(running.node);
+    // A service with one task, on that node.
+    const tasks = await swarm.docker(swarm.manager, 'service', 'ps', containerOf(id), '--format', '{{.Node}} {{.CurrentState}}');
+    expect(tasks).toMatch(new RegExp(`^${running.node} Running`));
+    await inSpace(running, 'echo kept-on-the-node > /data/proof');
+
+    const stopped = await act(STOP_SPACE, id, 'STOPPED');
+    expect(stopped.status).toBe('STOPPED');
+    expect(await swarm.docker(swarm.manager, 'service', 'ls', '-q', '--filter', `name=${containerOf(id)}`)).toBe('');
+    // The volume stays where the data is.
+    expect(await swarm.docker(workerNamed(running.node), 'volume', 'ls', '-q', '--filter', `label=knot.space=${id}`)).toBe(`home_${id}`);
+
+    const again = await act(START_SPACE, id, 'RUNNING');
+    expect(again).toMatchObject({ status: 'RUNNING', node: running.node });
+    expect(await inSpace(again, 'cat /data/proof')).toBe('kept-on-the-node');
+
+    // Restart and delete, on the worker.
+    const restarted = await act(RESTART_SPACE, id, 'RUNNING');
+    expect(restarted).toMatchObject({ status: 'RUNNING', node: running.node });
+    expect(await inSpace(restarted, 'cat /data/proof')).toBe('kept-on-the-node');
+    await act(STOP_SPACE, id, 'STOPPED');
+    await admin.data(DELETE_SPACE, { id });
+    expect(await swarm.docker(workerNamed(running.node), 'volume', 'ls', '-q', '--filter', `label=knot.space=${id}`)).toBe('');
+  });
+
+  it('places a space on the node its template constrains it to', async () => {
+    for (const worker of swarm.workers) {
+      const id = await newSpace(`pinned-${worker.role}`, `constraints: ["node.hostname == ${worker.hostname}"]\n`);
+      const running = await act(START_SPACE, id, 'RUNNING');
+      expect(running).toMatchObject({ status: 'RUNNING', node: worker.hostname });
+      await act(STOP_SPACE, id, 'STOPPED');
+      await admin.data(DELETE_SPACE, { id });
+    }
+  });
+
+  it('refuses a template whose constraint Swarm would not understand', async () => {
+    const res = await admin.request(CREATE_TEMPLATE, { input: { name: 'swarm bad constraint', job: job('constraints: ["hostname = x"]\n') } });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toContain('constraint');
+  });
+
+  it('fails a space with its node named when the node\'s engine dies', async () => {
+    const worker = swarm.workers[0]!;
+    const id = await newSpace('lost', `constraints: ["node.hostname == ${worker.hostname}"]\n`);
+    expect((await act(START_SPACE, id, 'RUNNING')).node).toBe(worker.hostname);
+    const sub = onB.subscribe<{ spaceChanged: { kind: string; space: Space | null } }>(SPACE_CHANGED, { id });
+    try {
+      await sub.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+      await swarm.killEngine(worker);
+      const failed = (await sub.next((e) => e.spaceChanged.space?.status === 'FAILED', 90_000)).spaceChanged.space!;
+      expect(failed.error).toContain(`node ${worker.hostname} is down`);
+    } finally {
+      sub.close();
+    }
+    // Its volumes are on that node: a start says so instead of starting it empty elsewhere.
+    const retried = await act(START_SPACE, id, 'RUNNING');
+    expect(retried.status).toBe('FAILED');
+    expect(retried.error).toContain(`node ${worker.hostname}`);
+    await waitFor(async () => (await space(id)).status === 'FAILED');
+  });
+});
