@@ -6,6 +6,7 @@ const SpaceFields = graphql(`
     id name altNames status error pullProgress updateAvailable
     autoStopAt autoStopReason autoStopWarning stoppedReason
     template { name }
+    owner { username }
     services { ssh ports { port name protocol url } }
   }
 `);
@@ -25,7 +26,7 @@ export const RESTART_SPACE = graphql(`mutation CliRestartSpace($id: ID!) { space
 
 export const KEEP_SPACE_RUNNING = graphql(`mutation CliKeepSpaceRunning($id: ID!) { space: keepSpaceRunning(id: $id) { name autoStopAt autoStopReason } }`);
 
-export const SSH_SPACES = graphql(`query CliSshSpaces { spaces { name services { ssh } template { withSSH } } }`);
+export const SSH_SPACES = graphql(`query CliSshSpaces { me { username } spaces { name owner { username } services { ssh } template { withSSH } } }`);
 
 export const LOGIN = graphql(
   `mutation CliLogin($username: String!, $password: String!, $totp: String, $recoveryCode: String) { login(username: $username, password: $password, totp: $totp, recoveryCode: $recoveryCode) { id } }`,

@@ -114,6 +114,21 @@ describe('the knot CLI', () => {
     expect(missing.stderr).toBe('knot: You have no space named "gamma" (your spaces: alpha, beta).\n');
   });
 
+  it('finds a space shared with you as <owner>/<name>; a bare name that is also yours means yours', async () => {
+    const carol = await createUser(h.server, h.admin.client, 'carol');
+    const theirs = await h.createSpace({ templateId, name: 'alpha' }, carol.client);
+    await carol.client.data(`mutation($id: ID!, $u: ID!) { shareSpace(id: $id, userId: $u) { id } }`, { id: theirs.id, u: h.admin.userId });
+    const started = await knot(['spaces', 'start', 'carol/alpha', '--wait']);
+    expect(started.code, started.stderr).toBe(0);
+    expect((await h.space(theirs.id)).status).toBe('RUNNING');
+    // The admin's own alpha is stopped: a bare name is theirs, not carol's running one.
+    const own = await knot(['spaces', 'stop', 'alpha']);
+    expect(own.stderr).toBe('knot: "alpha" is stopped; only a running space can be stopped.\n');
+    const stopped = await knot(['spaces', 'stop', 'Carol/ALPHA', '--wait']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect((await h.space(theirs.id)).status).toBe('STOPPED');
+  });
+
   it('prints one JSON line per change while watching', async () => {
     const watch = new CliProcess(home, ['spaces', 'watch', 'beta', '--json']);
     processes.push(watch);

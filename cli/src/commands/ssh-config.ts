@@ -39,8 +39,10 @@ export function withManagedBlock(existing: string, block: string): string {
 
 /** `knot ssh-config update`: a `Host knot.<space>` entry for each space with SSH enabled. */
 export async function sshConfigUpdateCommand(api: KnotApi) {
-  const { spaces } = await api.request(SSH_SPACES);
-  const withSsh = spaces.filter((s) => s.services.ssh || s.template.withSSH);
+  const { me, spaces } = await api.request(SSH_SPACES);
+  // Your own spaces only: a space shared with you may have one of their names (reach it with
+  // `knot forward ssh <owner>/<name>`).
+  const withSsh = spaces.filter((s) => s.owner.username === me?.username && (s.services.ssh || s.template.withSSH));
   const dir = path.join(homedir(), '.ssh');
   const file = path.join(dir, 'config');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
