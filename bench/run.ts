@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   scheduler: async () => (await import('./scheduler.js')).benchScheduler,
   'agent-cold-start': async () => (await import('./agent-cold-start.js')).benchAgentColdStart,
   newcomer: async () => (await import('./newcomer.js')).benchNewcomer,
+  'swarm-start': async () => (await import('./swarm-start.js')).benchSwarmStart,
 };
 
 function format(value: number): string {
