@@ -10,3 +10,4 @@ export * from './replicas.js';
 export * from './two-factor.js';
 export * from './identities.js';
 export * from './shares.js';
+export * from './webhooks.js';

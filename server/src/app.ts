@@ -38,6 +38,7 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { relayFeature } from './relay/index.js';
 import { ReplicaRegistry } from './replicas/registry.js';
 import { loadReplicaSecret } from './replicas/secret.js';
+import { WebhookDeliveryWorker } from './webhooks/delivery-worker.js';
 
 export interface AppOptions {
   config?: Partial<Config>;
@@ -105,6 +106,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     oidc: null,
     replicas: new ReplicaRegistry(database.db, log, config.replicaHeartbeatMs),
     replicaSecret: await loadReplicaSecret(database.db, config.replicaSecret),
+    webhooks: undefined as unknown as WebhookDeliveryWorker,
   };
   services.spaceJobs = new SpaceJobs(services);
   services.health = new SpaceHealth(services, services.spaceJobs, {
@@ -114,6 +116,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   services.activity = new ActivityRecorder(services);
   services.scheduler = new Scheduler(services, services.spaceJobs);
   services.templateImages = new TemplateImagePulls(services);
+  services.webhooks = new WebhookDeliveryWorker(services, { baseMs: config.webhookRetryBaseMs, maxAttempts: config.webhookMaxAttempts });
 
   // Docker is the truth: follow its events, and settle what a previous server left half-done.
   const oomSeen = new Set<string>();
@@ -135,6 +138,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   services.garbageCollector = new GarbageCollector(services, database);
   services.garbageCollector.start();
   services.scheduler.start();
+  services.webhooks.start();
 
   const yoga = createGraphQL(services);
   const web = createWebHandler();
@@ -243,6 +247,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
           })()),
           waitAtMost(log, 'the garbage collector', SETTLE_MS, services.garbageCollector.stop()),
           waitAtMost(log, 'the scheduler and the last activity', SETTLE_MS, Promise.all([services.scheduler.stop(), services.activity.stop()])),
+          // An attempt cut off here is claimed again by a replica once its claim runs out.
+          waitAtMost(log, 'webhook deliveries in flight', SETTLE_MS, services.webhooks.stop()),
           waitAtMost(log, 'space jobs (the next start settles their spaces)', SETTLE_MS, services.spaceJobs.idle()),
           waitAtMost(log, 'HTTP requests in flight', SETTLE_MS, drained),
         ]);

@@ -75,6 +75,12 @@ export interface Config {
   replicaSecret: string | undefined;
   /** How often a replica writes its heartbeat; three missed beats and the others stop relaying to it. */
   replicaHeartbeatMs: number;
+  /** KNOT_WEBHOOK_ALLOW_PRIVATE=true: webhooks may target private, loopback and link-local addresses (webhooks/url-guard.ts). */
+  webhookAllowPrivate: boolean;
+  /** The wait before a failed webhook delivery's second attempt (then doubling); tests may shorten it (no environment variable). */
+  webhookRetryBaseMs: number;
+  /** Attempts per webhook delivery before it is marked failed. */
+  webhookMaxAttempts: number;
 }
 
 export interface OidcConfig {
@@ -129,6 +135,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     replicaSecret: 'replicaSecret' in overrides ? overrides.replicaSecret : replicaSecretFrom(env.KNOT_REPLICA_SECRET),
     // Not an environment variable: 5 s keeps the writes cheap; tests may shorten it.
     replicaHeartbeatMs: overrides.replicaHeartbeatMs ?? 5_000,
+    webhookAllowPrivate: overrides.webhookAllowPrivate ?? env.KNOT_WEBHOOK_ALLOW_PRIVATE === 'true',
+    webhookRetryBaseMs: overrides.webhookRetryBaseMs ?? 10_000,
+    webhookMaxAttempts: overrides.webhookMaxAttempts ?? 10,
   };
 }
 

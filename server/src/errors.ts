@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'TOTP_SETUP_REQUIRED'
   | 'TOTP_ALREADY_ENABLED'
   /** KNOT_LOCAL_LOGIN=false: password login and the first-run form are off; sign in through the identity provider. */
-  | 'LOCAL_LOGIN_DISABLED';
+  | 'LOCAL_LOGIN_DISABLED'
+  /** A webhook's URL is, or resolves to, a private, loopback or link-local address (docs/webhooks.md). */
+  | 'WEBHOOK_URL_REFUSED';
 
 /**
  * A refusal a person should read. Yoga passes GraphQLErrors through unmasked, so the message and

@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from './db.js';
 import type { Logger } from './logger.js';
 
@@ -21,6 +22,8 @@ export interface EventMap {
   schedule: { dueAt: number };
   /** How the pull of a template's image goes (templates/image-pulls.ts): small, and for template managers only. */
   templateImage: TemplateImageEvent;
+  /** Webhook deliveries were queued or made due again (webhooks/): a sleeping delivery worker on any replica looks now. */
+  webhookDue: Record<string, never>;
 }
 
 export interface TemplateImageEvent {
@@ -60,6 +63,14 @@ export interface PubSub {
 const CHANNEL = 'knot_events';
 /** Postgres refuses a NOTIFY payload of 8000 bytes or more. */
 const MAX_NOTIFY_BYTES = 7_500;
+
+/**
+ * The event as an SQL expression (`pg_notify(…)`) for a statement inside a transaction: Postgres
+ * sends it only if and when that transaction commits, so no replica hears of a change that rolled back.
+ */
+export function notifyOnCommit<T extends Topic>(topic: T, payload: EventMap[T]): SQL {
+  return sql`pg_notify(${CHANNEL}, ${JSON.stringify({ t: topic, p: payload })})`;
+}
 
 /** One LISTEN per process; events fan out locally, so 1,000 subscribers cost one notification. */
 export async function createPubSub(database: Database, log: Logger): Promise<PubSub> {

@@ -18,6 +18,7 @@ import type { Scheduler } from './scheduler/scheduler.js';
 import type { TemplateImagePulls } from './templates/image-pulls.js';
 import type { OidcProvider } from './oidc/provider.js';
 import type { ReplicaRegistry } from './replicas/registry.js';
+import type { WebhookDeliveryWorker } from './webhooks/delivery-worker.js';
 
 /** What resolvers and routes reach for; built once by createApp. */
 export interface Services {
@@ -54,4 +55,6 @@ export interface Services {
   replicas: ReplicaRegistry;
   /** The key replicas sign relay requests to each other with. */
   replicaSecret: Buffer;
+  /** Sends the webhook outbox (every replica runs one). */
+  webhooks: WebhookDeliveryWorker;
 }

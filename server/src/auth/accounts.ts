@@ -1,5 +1,6 @@
 import { and, count, eq, isNull, ne, sql } from 'drizzle-orm';
 import { apiTokens, roles, sessions, spaces, userRoles, users } from '../../../schema/db/index.js';
+import { recordUserEvent } from '../webhooks/events.js';
 import { replanSpaces } from '../scheduler/replan.js';
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db.js';
@@ -101,6 +102,8 @@ async function insertUser(db: Db, input: NewUserInput, cost: ScryptCost): Promis
     .values(values)
     .returning()
     .catch(nameTakenOnRace('username', `The username "${values.username}" or the email ${values.email} is already taken.`));
+  // In the caller's transaction: every way a user comes to be (an admin, setup, a first sign-in) is announced once.
+  await recordUserEvent(db, 'user.created', user!);
   return user!;
 }
 

@@ -7,6 +7,8 @@ export const PERMISSIONS = [
   'VIEW_AUDIT_LOG',
   /** Groups, their members, their quotas, and per-user quota overrides. */
   'MANAGE_GROUPS',
+  /** Webhooks: where Knot sends events, their secrets, and their delivery logs. */
+  'MANAGE_WEBHOOKS',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -1,5 +1,6 @@
 import { count, eq, inArray, sql } from 'drizzle-orm';
 import { roles, spaces, userRoles, users } from '../../../schema/db/index.js';
+import { recordUserEvent } from '../webhooks/events.js';
 import { recordAudit } from '../audit.js';
 import { KnotError, badInput, notFound } from '../errors.js';
 import { replanSpaces } from '../scheduler/replan.js';
@@ -146,8 +147,9 @@ export async function deleteUser(deps: AccountDeps, viewer: Viewer, id: string):
         { spaces: owned!.n },
       );
     }
-    const [row] = await tx.delete(users).where(eq(users.id, id)).returning({ username: users.username });
+    const [row] = await tx.delete(users).where(eq(users.id, id)).returning({ id: users.id, username: users.username, email: users.email });
     if (!row) throw notFound('That user');
+    await recordUserEvent(tx, 'user.deleted', row);
     await recordAudit(tx, viewer, { action: 'deleteUser', objectType: 'user', objectId: id, details: { username: row.username } });
   });
   await authChanged(deps, { userId: id });

@@ -14,5 +14,6 @@ import './agents.js';
 import './terminals.js';
 import './sign-in.js';
 import './sharing.js';
+import './webhooks.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -5,6 +5,7 @@ import type { SpaceDeps } from '../spaces/deps.js';
 import type { SpaceJobs } from '../spaces/jobs.js';
 import { autoStopSpace, SCHEDULER } from '../spaces/lifecycle.js';
 import { publishSpace } from '../spaces/store.js';
+import { recordSpaceEvent } from '../webhooks/events.js';
 import { warningAt } from './plan.js';
 import { planFor, readPlanRows, unchangedSince, writePlan, type PlanRow } from './replan.js';
 
@@ -134,11 +135,16 @@ export class Scheduler {
     }
     const stillWarned = !!row.autoStopWarnedAt && !!row.autoStopAt && !!stop && stop.at <= row.autoStopAt;
     if (stop && !stillWarned && warningAt(stop, this.deps.config.autoStopWarningSeconds) <= now) {
-      const [warned] = await this.deps.db
-        .update(spaces)
-        .set({ autoStopAt: stop.at, autoStopReason: stop.reason, autoStopWarnedAt: now, schedulerDueAt: stop.at })
-        .where(and(eq(spaces.id, row.id), unchangedSince(row)))
-        .returning({ id: spaces.id });
+      const warned = await this.deps.db.transaction(async (tx) => {
+        const [moved] = await tx
+          .update(spaces)
+          .set({ autoStopAt: stop.at, autoStopReason: stop.reason, autoStopWarnedAt: now, schedulerDueAt: stop.at })
+          .where(and(eq(spaces.id, row.id), unchangedSince(row)))
+          .returning();
+        // Only the replica whose write won warns, so a webhook hears it once.
+        if (moved) await recordSpaceEvent(tx, 'space.auto_stop_warning', moved, { reason: stop.reason, stopsAt: stop.at.toISOString() });
+        return moved;
+      });
       if (!warned) return false;
       await Promise.all([
         publishSpace(this.deps.pubsub, row, 'AUTO_STOP_WARNING'),

@@ -6,6 +6,8 @@ import { LABELS, type SpaceDeps } from './deps.js';
 import type { SpaceJobs } from './jobs.js';
 import { HEALTH_MONITOR, restartSpace } from './lifecycle.js';
 import { publishSpace } from './store.js';
+import type { Db } from '../db.js';
+import { recordSpaceEvent } from '../webhooks/events.js';
 
 /** One check's outcome, from the agent (the template's check) or from Docker (the image's HEALTHCHECK). */
 export interface HealthObservation {
@@ -119,11 +121,22 @@ export class SpaceHealth {
       reason === null ? isNotNull(spaces.healthReason) : sql`${spaces.healthReason} is distinct from ${reason}`,
       ...(also.healthRestarts !== undefined ? [ne(spaces.healthRestarts, also.healthRestarts)] : []),
     );
-    const [row] = await this.deps.db
-      .update(spaces)
-      .set({ health, healthReason: reason, ...also })
-      .where(and(running(spaceId), changed))
-      .returning({ id: spaces.id, ownerId: spaces.ownerId });
+    const update = (db: Db) =>
+      db
+        .update(spaces)
+        .set({ health, healthReason: reason, ...also })
+        .where(and(running(spaceId), changed))
+        .returning();
+    const row =
+      health === 'UNHEALTHY'
+        ? await this.deps.db.transaction(async (tx) => {
+            // Webhooks hear of the space turning unhealthy, not of each new reason while it stays so.
+            const [before] = await tx.select({ health: spaces.health }).from(spaces).where(eq(spaces.id, spaceId)).for('update');
+            const [moved] = await update(tx);
+            if (moved && before?.health !== 'UNHEALTHY') await recordSpaceEvent(tx, 'space.unhealthy', moved, { reason });
+            return moved;
+          })
+        : (await update(this.deps.db))[0];
     if (row) await publishSpace(this.deps.pubsub, row, 'HEALTH');
   }
 

@@ -17,6 +17,7 @@ import { launchSpace, type StartInputs } from './start-job.js';
 import { checkComputeQuota, lockOwner, requireTemplateOpen } from './quotas.js';
 import { findSpace, publishSpace, type SpaceChanges, type SpaceRow } from './store.js';
 import { removeOwnVolumes } from './volumes.js';
+import { recordSpaceEvent, type WebhookEvent } from '../webhooks/events.js';
 
 /**
  * The space state machine: the only module that writes a space's status. Every change is a named
@@ -57,39 +58,45 @@ const relationOfActor = (db: Db, actor: Actor, space: Pick<SpaceRow, 'id' | 'own
 interface Edge {
   readonly from: readonly SpaceStatus[];
   readonly to: SpaceStatus;
+  /** The webhook event the move is (webhooks/events.ts), recorded in the same transaction as the write. */
+  readonly event?: WebhookEvent;
 }
 
-/** Every change of status Knot makes. A DELETING space ends by its row being removed (see finishDelete). */
+/**
+ * Every change of status Knot makes, and which of them webhooks hear of. A DELETING space ends by
+ * its row being removed (see finishDelete, which records space.deleted).
+ */
 export const TRANSITIONS = {
   start: { from: ['STOPPED', 'FAILED'], to: 'STARTING' },
-  started: { from: ['STARTING'], to: 'RUNNING' },
-  startFailed: { from: ['STARTING'], to: 'FAILED' },
+  started: { from: ['STARTING'], to: 'RUNNING', event: 'space.started' },
+  startFailed: { from: ['STARTING'], to: 'FAILED', event: 'space.failed' },
   /** Boot reconciliation: a start cut off by a crash cannot be trusted (its agent token may be lost). */
-  startAbandoned: { from: ['STARTING'], to: 'FAILED' },
+  startAbandoned: { from: ['STARTING'], to: 'FAILED', event: 'space.failed' },
   stop: { from: ['RUNNING'], to: 'STOPPING' },
-  stopped: { from: ['STOPPING'], to: 'STOPPED' },
+  stopped: { from: ['STOPPING'], to: 'STOPPED', event: 'space.stopped' },
   /** A restart goes on from STOPPING to STARTING on the server, so it does not depend on the client. */
   restarting: { from: ['STOPPING'], to: 'STARTING' },
-  stopFailed: { from: ['STOPPING'], to: 'FAILED' },
+  stopFailed: { from: ['STOPPING'], to: 'FAILED', event: 'space.failed' },
   /** The container exited or vanished without Knot asking. */
-  died: { from: ['RUNNING'], to: 'FAILED' },
+  died: { from: ['RUNNING'], to: 'FAILED', event: 'space.failed' },
   delete: { from: ['STOPPED', 'FAILED'], to: 'DELETING' },
-  deleteFailed: { from: ['DELETING'], to: 'FAILED' },
+  deleteFailed: { from: ['DELETING'], to: 'FAILED', event: 'space.failed' },
   /** Manual templates have no container: the space runs while its agent is connected. */
-  agentConnected: { from: ['STOPPED', 'FAILED'], to: 'RUNNING' },
-  agentSilent: { from: ['RUNNING'], to: 'STOPPED' },
+  agentConnected: { from: ['STOPPED', 'FAILED'], to: 'RUNNING', event: 'space.started' },
+  agentSilent: { from: ['RUNNING'], to: 'STOPPED', event: 'space.stopped' },
 } as const satisfies Record<string, Edge>;
 
 export type TransitionName = keyof typeof TRANSITIONS;
 
 const NO_AUTO_STOP = { autoStopAt: null, autoStopReason: null, autoStopWarnedAt: null, schedulerDueAt: null } as const;
 
-/** Every space begins STOPPED, with nothing in Docker yet. */
-export async function insertSpace(db: Pick<Db, 'insert'>, values: Omit<typeof spaces.$inferInsert, 'status' | 'id'>): Promise<SpaceRow> {
+/** Every space begins STOPPED, with nothing in Docker yet; give the caller's transaction, so space.created commits with the row. */
+export async function insertSpace(db: Pick<Db, 'insert' | 'execute'>, values: Omit<typeof spaces.$inferInsert, 'status' | 'id'>): Promise<SpaceRow> {
   const [row] = await db
     .insert(spaces)
     .values({ ...values, status: 'STOPPED' })
     .returning();
+  await recordSpaceEvent(db, 'space.created', row!);
   return row!;
 }
 
@@ -122,7 +129,7 @@ interface TransitionOptions {
  * or is gone.
  */
 export async function transition(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, id: string, edge: TransitionName, options: TransitionOptions = {}): Promise<Moved | null> {
-  const { from, to } = TRANSITIONS[edge];
+  const { from, to, event } = TRANSITIONS[edge] as Edge;
   // A planned automatic stop belongs to one run: whatever leaves RUNNING drops it.
   const plan = to === 'RUNNING' ? {} : NO_AUTO_STOP;
   const write = async (db: Db) => {
@@ -131,6 +138,8 @@ export async function transition(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, id: str
       .set({ ...plan, ...options.set, status: to, updatedAt: new Date() })
       .where(and(eq(spaces.id, id), inArray(spaces.status, [...from]), options.where))
       .returning();
+    // The event commits with the move (or neither does): a webhook hears of every move, once.
+    if (moved && event) await recordSpaceEvent(db, event, moved, eventDetails(edge, moved, options));
     return moved;
   };
   const ownerId = options.computeQuotaOf;
@@ -142,7 +151,9 @@ export async function transition(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, id: str
         if (moved) await checkComputeQuota(tx, ownerId, id);
         return moved;
       })
-    : await write(deps.db);
+    : event
+      ? await deps.db.transaction((tx) => write(tx))
+      : await write(deps.db);
   if (!row) return null;
   const { audit, after, beforeEvent } = options;
   const announced = Promise.all([
@@ -154,6 +165,16 @@ export async function transition(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, id: str
   ]).then(() => {});
   announced.catch(() => {}); // the caller awaits it; this only keeps an early failure from being "unhandled"
   return { row, announced };
+}
+
+/** What a webhook event says beyond the space itself: who asked, and why an automatic stop happened. */
+function eventDetails(edge: TransitionName, row: SpaceRow, options: TransitionOptions): Record<string, unknown> {
+  const actor = options.audit?.actor;
+  return {
+    transition: edge,
+    ...(actor ? { actor: isSystem(actor) ? { system: actor.system } : { id: actor.user.id, username: actor.user.username } } : {}),
+    ...(edge === 'stopped' && row.stoppedReason ? { reason: row.stoppedReason } : {}),
+  };
 }
 
 /** Like transition, waiting for the event to be out. */
@@ -429,10 +450,14 @@ export async function finishDelete(deps: SpaceDeps, space: SpaceRow): Promise<vo
     await move(deps, space.id, 'deleteFailed', { set: { error: `The space could not be deleted: ${err instanceof Error ? err.message : String(err)}` } });
     throw err;
   }
-  const gone = await deps.db
-    .delete(spaces)
-    .where(and(eq(spaces.id, space.id), eq(spaces.status, 'DELETING')))
-    .returning({ id: spaces.id });
+  const gone = await deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .delete(spaces)
+      .where(and(eq(spaces.id, space.id), eq(spaces.status, 'DELETING')))
+      .returning();
+    if (rows[0]) await recordSpaceEvent(tx, 'space.deleted', { ...rows[0], status: 'DELETED' });
+    return rows;
+  });
   if (gone.length) await publishSpace(deps.pubsub, space, 'DELETED');
 }
 
