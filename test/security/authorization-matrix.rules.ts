@@ -108,6 +108,14 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.createGroup':                                           [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.updateGroup':                                           [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
   'Mutation.deleteGroup':                                           [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  // Webhooks need MANAGE_WEBHOOKS, which only the admin column holds: their URLs, events and delivery logs are an admin's.
+  'Query.webhooks':                                                 [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Query.webhook':                                                  [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Query.webhookEvents':                                            [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.createWebhook':                                         [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.updateWebhook':                                         [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.deleteWebhook':                                         [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
+  'Mutation.redeliverWebhookDelivery':                              [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    FORBID,    OK],
 
   'Mutation.createTemplate':                                        [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],
   'Mutation.createTemplateFromStarter':                             [UNAUTH,            FORBID,    FORBID,    FORBID,    FORBID,    OK,        FORBID,    OK],

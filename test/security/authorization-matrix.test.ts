@@ -69,8 +69,15 @@ const fx = {
   sharedRunningSpaceId: '',
   /** The owner's manual space shared with `other`: start/stop pass authorization but not the state machine. */
   sharedManualSpaceId: '',
+  /** A webhook (to a closed local port) and one of its deliveries. */
+  webhookId: '',
+  deliveryId: '',
 };
 const portHost = (space = 'proxied') => `owner--${space}--8080.${DOMAIN}`;
+const HOOK_URL = 'http://127.0.0.1:9/knot-matrix';
+const HOOK_SECRET = 'a-matrix-secret-of-some-length';
+const newWebhook = async (events: string[]) =>
+  (await asAdmin<{ createWebhook: { id: string } }>(`mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { id } }`, { i: { url: HOOK_URL, secret: HOOK_SECRET, events } })).createWebhook.id;
 const bearer = (actor: Actor): Record<string, string> => (as[actor].token ? { authorization: `Bearer ${as[actor].token}` } : {});
 const lower = (actor: Actor) => actor.toLowerCase();
 
@@ -248,6 +255,13 @@ const CALLS: Record<string, Call> = {
   'Mutation.deleteGroup': gql(`mutation($id: ID!) { deleteGroup(id: $id) }`, async (a) => ({
     id: (await asAdmin<{ createGroup: { id: string } }>(`mutation($n: String!) { createGroup(name: $n) { id } }`, { n: `drop ${a}` })).createGroup.id,
   })),
+  'Query.webhooks': gql(`{ webhooks { id events lastDelivery { id } deliveries(first: 5) { id status } } }`),
+  'Query.webhook': gql(`query($id: ID!) { webhook(id: $id) { id url } }`, ID(() => fx.webhookId)),
+  'Query.webhookEvents': gql(`{ webhookEvents }`),
+  'Mutation.createWebhook': gql(`mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { id } }`, () => ({ i: { url: HOOK_URL, secret: HOOK_SECRET, events: ['space.started'] } })),
+  'Mutation.updateWebhook': gql(`mutation($id: ID!, $i: UpdateWebhookInput!) { updateWebhook(id: $id, input: $i) { id } }`, () => ({ id: fx.webhookId, i: { events: ['user.created', 'user.deleted'] } })),
+  'Mutation.deleteWebhook': gql(`mutation($id: ID!) { deleteWebhook(id: $id) }`, async () => ({ id: await newWebhook(['space.deleted']) })),
+  'Mutation.redeliverWebhookDelivery': gql(`mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { id } }`, ID(() => fx.deliveryId)),
   'Mutation.updateUser (groupIds)': gql(`mutation($id: ID!, $g: [ID!]) { updateUser(id: $id, input: { groupIds: $g }) { id } }`, () => ({
     id: fx.plainUserId,
     g: [fx.groupId],
@@ -473,6 +487,7 @@ beforeAll(async () => {
       wildcardDomain: `*.${DOMAIN}`,
       metricsToken: 'matrix-metrics-token',
       oidc: { ...testOidcConfig(oidc.issuer) },
+      webhookAllowPrivate: true,
     },
   });
   as.anonymous = {};
@@ -503,6 +518,10 @@ beforeAll(async () => {
   fx.groupId = (await asAdmin<{ createGroup: { id: string } }>(`mutation { createGroup(name: "owners") { id } }`)).createGroup.id;
   await asAdmin(`mutation($id: ID!, $g: [ID!]) { updateUser(id: $id, input: { groupIds: $g }) { id } }`, { id: as.owner.userId, g: [fx.groupId] });
   fx.groupTemplateId = (await h.createTemplate({ name: 'owners only', groupIds: [fx.groupId] })).id;
+  fx.webhookId = await newWebhook(['user.created']);
+  await newUser('hooked');
+  const hooked = await asAdmin<{ webhook: { deliveries: { id: string }[] } }>(`query($id: ID!) { webhook(id: $id) { deliveries { id } } }`, { id: fx.webhookId });
+  fx.deliveryId = hooked.webhook.deliveries[0]!.id;
   fx.inactiveTemplateId = (await h.createTemplate({ name: 'retired', active: false })).id;
   fx.manualTemplateId = (await h.createTemplate({ name: 'manual', platform: 'MANUAL', job: '' })).id;
   const proxiedTemplateId = (await h.createTemplate({ name: 'proxied', job: proxiedJob(), withCodeServer: true })).id;

@@ -29,6 +29,8 @@ export function backoffMs(policy: RetryPolicy, attempts: number, random = Math.r
   return Math.round(plain * (0.75 + random * 0.5));
 }
 
+const failure = (error: string): AttemptResult => ({ ok: false, statusCode: null, error, responseBody: null });
+
 interface Claimed {
   id: string;
   webhookId: string;
@@ -132,20 +134,32 @@ export class WebhookDeliveryWorker {
     try {
       const [hook] = await this.deps.db.select().from(webhooks).where(eq(webhooks.id, row.webhookId));
       if (!hook) return; // deleted meanwhile; its deliveries went with it
-      const result: AttemptResult = hook.active
-        ? await sendOnce({
-            url: hook.url,
-            secret: this.deps.box.open(hook.secretSealed),
-            deliveryId: row.id,
-            event: row.event,
-            body: JSON.stringify(row.payload),
-            allowPrivate: this.deps.config.webhookAllowPrivate,
-          })
-        : { ok: false, statusCode: null, error: 'The webhook was turned off before this could be sent.', responseBody: null };
+      const secret = hook.active ? this.openSecret(hook.secretSealed) : null;
+      const result: AttemptResult = !hook.active
+        ? failure('The webhook was turned off before this could be sent.')
+        : secret === null
+          ? failure('This replica cannot read the webhook\'s secret: every replica must share KNOT_ENCRYPTION_KEY (docs/webhooks.md).')
+          : await sendOnce({
+              url: hook.url,
+              secret,
+              deliveryId: row.id,
+              event: row.event,
+              body: JSON.stringify(row.payload),
+              allowPrivate: this.deps.config.webhookAllowPrivate,
+            });
       await this.record(row, result, !hook.active);
     } catch (err) {
       // Left PENDING: its claim runs out and an attempt is made again then.
       this.deps.log.warn({ err, deliveryId: row.id }, 'webhook delivery: could not record an attempt');
+    }
+  }
+
+  private openSecret(sealed: string): string | null {
+    try {
+      return this.deps.box.open(sealed);
+    } catch (err) {
+      this.deps.log.error({ err }, 'webhook delivery: the secret does not open with this replica\'s key');
+      return null;
     }
   }
 

@@ -30,6 +30,7 @@ const permissionOrder = {
   MANAGE_VARIABLES: 4,
   VIEW_AUDIT_LOG: 5,
   MANAGE_GROUPS: 6,
+  MANAGE_WEBHOOKS: 7,
 } as const satisfies Record<Permission, number>;
 export const PERMISSIONS = Object.keys(permissionOrder) as Permission[];
 

@@ -45,4 +45,5 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   MANAGE_VARIABLES: 'Manage variables',
   VIEW_AUDIT_LOG: 'View the audit log',
   MANAGE_GROUPS: 'Manage groups and quotas',
+  MANAGE_WEBHOOKS: 'Manage webhooks',
 };
