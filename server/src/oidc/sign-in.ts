@@ -10,6 +10,7 @@ import type { OidcConfig } from '../config.js';
 import type { Db } from '../db.js';
 import { KnotError } from '../errors.js';
 import { setUserGroups } from '../groups/store.js';
+import { recordUserEvent } from '../webhooks/events.js';
 import { sanitizeUsername, uniqueUsername } from './username.js';
 
 /** No password hashes to this: an account made by single sign-on has no password until an admin sets one. */
@@ -104,6 +105,7 @@ async function createLinkedUser(tx: Db, settings: OidcConfig, claims: VerifiedCl
     })
     .returning();
   await tx.insert(userIdentities).values({ userId: user!.id, issuer: claims.iss, subject: claims.sub });
+  await recordUserEvent(tx, 'user.created', user!);
   // The first account of an empty Knot is its admin, as with the first-run form.
   if (n === 0) await tx.insert(userRoles).values({ userId: user!.id, roleId: ADMIN_ROLE_ID });
   await recordAudit(tx, { id: user!.id, name: username }, {
