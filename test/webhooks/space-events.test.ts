@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { busyboxJob, containerOf, startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
+import { createUser } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { startReceiver, verify } from './receiver.js';
 
@@ -66,4 +67,25 @@ it('sends failed when a running space\'s container dies', async () => {
   await h.runtime.stopAndRemoveContainer(containerOf(space.id), { timeoutSeconds: 0 });
   expect(await waitForEvents(space.id, 3)).toEqual(['space.created', 'space.started', 'space.failed']);
   expect(eventsOf(space.id)[2]!.json.data).toMatchObject({ space: { status: 'FAILED', error: expect.any(String) }, transition: 'died' });
+});
+
+it('sends shared and transferred, naming the user it was shared with and both owners', async () => {
+  const hook = await h.admin.client.request<{ createWebhook: { id: string } }>(`mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { id } }`, {
+    i: { url: receiver.url('/teams'), secret: SECRET, events: ['space.shared', 'space.transferred'] },
+  });
+  expect(hook.errors).toBeUndefined();
+  const ada = await createUser(h.server, h.admin.client, 'ada');
+  const template = await h.createTemplate({ name: 'handed', job: busyboxJob() });
+  const space = await h.createSpace({ templateId: template.id, name: 'handed' });
+
+  const shared = await h.admin.client.request(`mutation($id: ID!, $u: ID!) { shareSpace(id: $id, userId: $u) { id } }`, { id: space.id, u: ada.userId });
+  expect(shared.errors).toBeUndefined();
+  const transferred = await h.admin.client.request(`mutation($id: ID!, $u: ID!) { transferSpace(id: $id, userId: $u) { id } }`, { id: space.id, u: ada.userId });
+  expect(transferred.errors).toBeUndefined();
+
+  const got = await waitFor(() => (receiver.on('/teams').length >= 2 ? receiver.on('/teams') : null), { what: 'both events' });
+  expect(got.map((r) => r.json.event)).toEqual(['space.shared', 'space.transferred']);
+  expect(got[0]!.json.data).toMatchObject({ space: { id: space.id }, owner: { username: 'admin' }, sharedWith: { id: ada.userId, username: 'ada' } });
+  expect(got[1]!.json.data).toMatchObject({ space: { id: space.id }, owner: { id: ada.userId, username: 'ada' }, previousOwner: { id: h.admin.userId, username: 'admin' } });
+  expect(got.every((r) => verify(SECRET, r.headers, r.body))).toBe(true);
 });

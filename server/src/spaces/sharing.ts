@@ -8,6 +8,7 @@ import { isUuid } from '../templates/store.js';
 import { getSpaceWithRelation } from './access.js';
 import type { SpaceDeps } from './deps.js';
 import { publishSpace, type SpaceRow } from './store.js';
+import { recordSpaceEvent } from '../webhooks/events.js';
 
 /**
  * Sharing a space: the users it is shared with may use it as its owner does (spaces/access.ts says
@@ -49,6 +50,7 @@ export async function shareSpace(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, viewer:
     const inserted = await tx.insert(spaceShares).values({ spaceId: space.id, userId: user.id }).onConflictDoNothing().returning({ userId: spaceShares.userId });
     if (inserted.length) {
       await recordAudit(tx, viewer, { action: 'shareSpace', objectType: 'space', objectId: space.id, details: { name: space.name, userId: user.id, username: user.username } });
+      await recordSpaceEvent(tx, 'space.shared', space, { sharedWith: { id: user.id, username: user.username } });
     }
     return inserted.length > 0;
   });

@@ -10,6 +10,7 @@ import type { SpaceDeps } from './deps.js';
 import { findNameClash } from './names.js';
 import { checkCreateQuota, lockOwner, requireTemplateOpen } from './quotas.js';
 import { findSpace, publishSpace, type SpaceRow } from './store.js';
+import { recordSpaceEvent } from '../webhooks/events.js';
 
 /** A space changes hands only while nothing runs: no container, so nothing acts as the old owner. */
 const TRANSFERABLE = ['STOPPED', 'FAILED'] as const;
@@ -55,6 +56,9 @@ export async function transferSpace(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, view
         objectId: space.id,
         details: { name: space.name, fromUserId: space.ownerId, toUserId: target.id, toUsername: target.username },
       });
+      // data.owner is the new owner; data.previousOwner the one who had it.
+      const [previous] = await tx.select({ id: users.id, username: users.username }).from(users).where(eq(users.id, space.ownerId));
+      await recordSpaceEvent(tx, 'space.transferred', row, { previousOwner: previous ?? { id: space.ownerId } });
       return row;
     })
     .catch((err) => {
