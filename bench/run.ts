@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'agent-cold-start': async () => (await import('./agent-cold-start.js')).benchAgentColdStart,
   newcomer: async () => (await import('./newcomer.js')).benchNewcomer,
   'swarm-start': async () => (await import('./swarm-start.js')).benchSwarmStart,
+  relay: async () => (await import('./relay.js')).benchRelay,
 };
 
 function format(value: number): string {
