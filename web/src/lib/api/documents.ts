@@ -133,3 +133,15 @@ export const DELETE_GROUP = graphql(`mutation DeleteGroup($id: ID!) { deleteGrou
 
 export const SIGN_IN_METHODS = graphql(`query SignInMethods { signInMethods { password sso { name loginUrl } } }`);
 export const PROVIDER_LOGOUT_URL = graphql(`query ProviderLogoutUrl { providerLogoutUrl }`);
+
+const WebhookDeliveryFields = graphql(
+  `fragment WebhookDeliveryFields on WebhookDelivery { id event status attempts lastStatusCode lastError lastResponseBody createdAt lastAttemptAt nextAttemptAt }`,
+);
+export const WEBHOOKS = graphql(
+  `query Webhooks { webhookEvents webhooks { id url events active lastDelivery { ...WebhookDeliveryFields } deliveries(first: 20) { ...WebhookDeliveryFields } } }`,
+  [WebhookDeliveryFields],
+);
+export const CREATE_WEBHOOK = graphql(`mutation CreateWebhook($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }`);
+export const UPDATE_WEBHOOK = graphql(`mutation UpdateWebhook($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`);
+export const DELETE_WEBHOOK = graphql(`mutation DeleteWebhook($id: ID!) { deleteWebhook(id: $id) }`);
+export const REDELIVER_WEBHOOK_DELIVERY = graphql(`mutation RedeliverWebhookDelivery($id: ID!) { redeliverWebhookDelivery(id: $id) { id } }`);
