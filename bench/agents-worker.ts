@@ -15,7 +15,10 @@ import WebSocket from 'ws';
 import { AGENT_PATH, PROTOCOL_VERSION, SPACE_HEADER } from '../protocol/agent-wire.js';
 
 export interface AgentsWorkerInput {
+  /** The subscriber's server (and the agents', unless agentUrls is given). */
   url: string;
+  /** Servers to spread the agents over, one after another (replicas on one database). */
+  agentUrls?: string[];
   adminToken: string;
   ownerId: string;
   agents: { spaceId: string; token: string }[];
@@ -81,9 +84,9 @@ subscriber.subscribe<{ spacesChanged: { kind: string; spaceId: string; space: { 
   },
 );
 
-function startAgent(spaceId: string, token: string): Promise<void> {
+function startAgent(spaceId: string, token: string, url: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${input.url.replace(/^http/, 'ws')}${AGENT_PATH}`, {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${AGENT_PATH}`, {
       headers: { authorization: `Bearer ${token}`, [SPACE_HEADER]: spaceId },
     });
     let withApi = false;
@@ -123,7 +126,8 @@ function startAgent(spaceId: string, token: string): Promise<void> {
 // Connect in waves, as agents of a fleet would not all arrive in the same millisecond.
 const WAVE = 100;
 for (let i = 0; i < input.agents.length; i += WAVE) {
-  await Promise.all(input.agents.slice(i, i + WAVE).map((a) => startAgent(a.spaceId, a.token)));
+  const urls = input.agentUrls ?? [input.url];
+  await Promise.all(input.agents.slice(i, i + WAVE).map((a, j) => startAgent(a.spaceId, a.token, urls[(i + j) % urls.length]!)));
 }
 // Let the initial reports and the manual spaces' RUNNING reach the subscriber before measuring.
 while (now() - lastEventAt < 2_000) await new Promise((r) => setTimeout(r, 250));

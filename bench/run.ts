@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   newcomer: async () => (await import('./newcomer.js')).benchNewcomer,
   'swarm-start': async () => (await import('./swarm-start.js')).benchSwarmStart,
   relay: async () => (await import('./relay.js')).benchRelay,
+  'agents-replicas': async () => (await import('./agents-replicas.js')).benchAgentsReplicas,
 };
 
 function format(value: number): string {
