@@ -5,12 +5,10 @@
  * wherever the agent is. The agents and the subscriber are agents-worker.ts in a child process.
  * The targets: each replica under one core, p99 under 100 ms.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { hashToken, newToken } from '../server/src/auth/secrets.js';
 import { createTestDatabase } from '../test/helpers/database.js';
 import { GraphQLTestClient } from '../test/helpers/graphql.js';
@@ -18,13 +16,14 @@ import { startKnotProcess, type KnotProcess } from '../test/helpers/knot-process
 import { setupAdmin, type TestServer } from '../test/helpers/server.js';
 import { openSql } from '../test/helpers/sql.js';
 import type { AgentsWorkerInput, AgentsWorkerResult } from './agents-worker.js';
+import { startAgentsWorker } from './agents-worker-process.js';
+import { percentile } from './stats.js';
 import type { BenchResult } from './types.js';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 10_000);
 const INTERVAL_MS = Number(process.env.BENCH_AGENT_INTERVAL_MS ?? 2_000);
 const CHANGE_EVERY = Number(process.env.BENCH_AGENT_CHANGE_EVERY ?? 10);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 20_000);
-const worker = fileURLToPath(new URL('./agents-worker.ts', import.meta.url));
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
 function cpuSeconds(pid: number): number {
@@ -32,16 +31,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 export async function benchAgentsReplicas(): Promise<BenchResult[]> {
   const database = await createTestDatabase();
   const dir = mkdtempSync(path.join(tmpdir(), 'knot-bench-replicas-'));
   const replicas: KnotProcess[] = [];
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
   const sql = openSql(database.url);
   try {
     const env = (name: string) => ({ DATABASE_URL: database.url, KNOT_DATA_DIR: path.join(dir, name), KNOT_AGENT_TIMEOUT_MS: String(3 * INTERVAL_MS + 5_000), KNOT_WILDCARD_DOMAIN: 'none' });
@@ -76,16 +71,8 @@ export async function benchAgentsReplicas(): Promise<BenchResult[]> {
       changeEvery: CHANGE_EVERY,
       durationMs: DURATION_MS,
     };
-    const inputFile = path.join(dir, 'input.json');
-    writeFileSync(inputFile, JSON.stringify(input));
-    const proc = spawn(process.execPath, ['--import', 'tsx', worker, inputFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const { proc, nextLine } = startAgentsWorker(dir, input);
     child = proc;
-    const lines = createInterface({ input: proc.stdout! });
-    const nextLine = () =>
-      new Promise<string>((resolve, reject) => {
-        lines.once('line', resolve);
-        proc.once('exit', (code) => reject(new Error(`the agents worker exited (${code}) early`)));
-      });
     if ((await nextLine()) !== 'READY') throw new Error('the agents worker did not get ready');
     const before = replicas.map((r) => cpuSeconds(r.pid));
     const wallBefore = performance.now();

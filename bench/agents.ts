@@ -10,16 +10,16 @@
  * fresh server in the same run: what one change costs with nothing else going on.
  * The target: under one core, p99 under 100 ms.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { spaces } from '../schema/db/index.js';
 import { hashToken, newToken } from '../server/src/auth/secrets.js';
 import { setupAdmin, startTestServer } from '../test/helpers/server.js';
 import type { AgentsWorkerInput, AgentsWorkerResult } from './agents-worker.js';
+import { startAgentsWorker } from './agents-worker-process.js';
+import { percentile } from './stats.js';
 import type { BenchResult } from './types.js';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 2_000);
@@ -28,7 +28,6 @@ const INTERVAL_MS = Number(process.env.BENCH_AGENT_INTERVAL_MS ?? 2_000);
 const CHANGE_EVERY = Number(process.env.BENCH_AGENT_CHANGE_EVERY ?? 10);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 20_000);
 const FLOOR_AGENTS = 20;
-const worker = fileURLToPath(new URL('./agents-worker.ts', import.meta.url));
 
 interface Scenario {
   agents: number;
@@ -43,17 +42,13 @@ interface Measured {
   changes: number;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
 
 async function run({ agents: count, changeEvery }: Scenario): Promise<Measured> {
   const server = await startTestServer({ config: { agentTimeoutMs: 3 * INTERVAL_MS + 5_000 } });
   const dir = mkdtempSync(path.join(tmpdir(), 'knot-bench-agents-'));
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
   try {
     const admin = await setupAdmin(server);
     const { createTemplate } = await admin.client.data<{ createTemplate: { id: string } }>(
@@ -88,16 +83,8 @@ async function run({ agents: count, changeEvery }: Scenario): Promise<Measured> 
       changeEvery,
       durationMs: DURATION_MS,
     };
-    const inputFile = path.join(dir, 'input.json');
-    writeFileSync(inputFile, JSON.stringify(input));
-    const proc = spawn(process.execPath, ['--import', 'tsx', worker, inputFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const { proc, nextLine } = startAgentsWorker(dir, input);
     child = proc;
-    const lines = createInterface({ input: proc.stdout! });
-    const nextLine = () =>
-      new Promise<string>((resolve, reject) => {
-        lines.once('line', resolve);
-        proc.once('exit', (code) => reject(new Error(`the agents worker exited (${code}) early`)));
-      });
 
     if ((await nextLine()) !== 'READY') throw new Error('the agents worker did not get ready');
     const live = agents.filter((a) => server.app.services.agents.isConnected(a.spaceId)).length;

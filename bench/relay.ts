@@ -10,6 +10,7 @@ import { CREATE_AGENT_TOKEN, HostAgent, agentBundle } from '../test/agent/fixtur
 import { startTestServer } from '../test/helpers/server.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startSpacesHarness } from '../test/spaces/fixture.js';
+import { percentile } from './stats.js';
 import type { BenchResult } from './types.js';
 
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 400);
@@ -49,10 +50,6 @@ async function keystrokes(baseUrl: string, spaceId: string, token: string): Prom
   return samples;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 export async function benchRelay(): Promise<BenchResult[]> {
   const a = await startSpacesHarness();

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { busyboxJob, containerOf, startSpacesHarness } from '../test/spaces/fixture.js';
 import { startBareRelay } from './terminal-relay.js';
 import type { Figures, WorkerOptions, WorkerTarget } from './terminal-worker.js';
+import { percentile } from './stats.js';
 import type { BenchResult } from './types.js';
 
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 400);
@@ -31,10 +32,6 @@ function runWorker(target: WorkerTarget): Promise<Figures> {
   });
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function merge(into: Figures, from: Figures) {
   into.latencies.push(...from.latencies);
