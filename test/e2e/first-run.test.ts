@@ -58,7 +58,7 @@ describe('first run, login and logout in the browser', () => {
     await page.getByLabel('Password').fill('correct-horse');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL('**/templates');
-    await page.getByRole('heading', { name: 'Templates' }).waitFor();
+    await page.getByRole('heading', { name: 'Templates', exact: true }).waitFor();
 
     // Log out from the account menu: back to the login form, and the session is gone for real.
     await page.getByRole('button', { name: 'admin', exact: true }).click();

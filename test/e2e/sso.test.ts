@@ -85,7 +85,7 @@ describe('single sign-on with an OpenID Connect provider', () => {
     await signInAtProvider(page, 'jane-0001');
 
     await page.waitForURL(`${server.url}/templates`);
-    await page.getByRole('heading', { name: 'Templates' }).waitFor();
+    await page.getByRole('heading', { name: 'Templates', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Jane-Doe', exact: true }).waitFor();
     const jane = (await users()).find((u) => u.email === 'jane@example.com');
     expect(jane).toMatchObject({ username: 'Jane-Doe', groupIds: [groupIds.devs] });
