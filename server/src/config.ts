@@ -133,8 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     localLogin: overrides.localLogin ?? localLoginFrom(env.KNOT_LOCAL_LOGIN),
     replicaUrl: 'replicaUrl' in overrides ? overrides.replicaUrl : replicaUrlFrom(env.KNOT_REPLICA_URL),
     replicaSecret: 'replicaSecret' in overrides ? overrides.replicaSecret : replicaSecretFrom(env.KNOT_REPLICA_SECRET),
-    // Not an environment variable: 5 s keeps the writes cheap; tests may shorten it.
-    replicaHeartbeatMs: overrides.replicaHeartbeatMs ?? 5_000,
+    // Not an environment variable: one small UPDATE every 2 s per replica, and a replica that died
+    // without its port refusing (its machine went) is known dead 6 s later; tests may shorten it.
+    replicaHeartbeatMs: overrides.replicaHeartbeatMs ?? 2_000,
     webhookAllowPrivate: overrides.webhookAllowPrivate ?? env.KNOT_WEBHOOK_ALLOW_PRIVATE === 'true',
     webhookRetryBaseMs: overrides.webhookRetryBaseMs ?? 10_000,
     webhookMaxAttempts: overrides.webhookMaxAttempts ?? 10,

@@ -128,7 +128,14 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     const session = randomUUID();
     try {
       if (token && isUuid(spaceId) && !this.disposed) {
-        outcome = await claimSpace(this.services.db, spaceId, hashToken(token), session, this.timeoutMs, this.services.replicas.id);
+        const { replicas, db } = this.services;
+        const claim = () => claimSpace(db, spaceId, hashToken(token), session, this.timeoutMs, replicas.id, (column) => replicas.gone(column));
+        outcome = await claim();
+        // Held on another replica whose heartbeat is still fresh: if nothing listens at its address
+        // any more, it crashed, and the agent (which lost it) is taken over now.
+        if (!outcome.ok && outcome.reason === 'duplicate' && outcome.holder && outcome.holder !== replicas.id && (await replicas.confirmDead(outcome.holder))) {
+          outcome = await claim();
+        }
       }
     } catch (err) {
       log.error({ err, spaceId }, 'could not check an agent token');
@@ -237,7 +244,10 @@ export class AgentGateway implements AgentConnections, ServiceReports {
       }
       const held = await renewLeases(db, live.map((c) => c.session), this.timeoutMs);
       for (const connection of live) {
-        if (held.get(connection.session) !== connection.tokenHash) this.drop(connection, CloseCode.unauthorized, 'the agent token was revoked');
+        const tokenHash = held.get(connection.session);
+        // Taken over by another replica that held this one for dead (a long stall): the agent reconnects to it.
+        if (tokenHash === undefined) this.drop(connection, CloseCode.duplicate, 'another replica took this space over');
+        else if (tokenHash !== connection.tokenHash) this.drop(connection, CloseCode.unauthorized, 'the agent token was revoked');
       }
       // All at once, so the events share NOTIFYs (a dead replica may leave thousands).
       await Promise.all((await dropLapsedReports(db)).map((space) => publishSpace(pubsub, space, 'SERVICES')));

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { spaces, templates } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
 import type { SpaceRow } from '../spaces/store.js';
@@ -20,18 +20,38 @@ export function inIdOrder(db: Db, where: SQL | undefined): SQL {
 const leaseFor = (ms: number) => sql`now() + ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
 const leaseLapsed = or(isNull(spaces.agentLeaseUntil), lt(spaces.agentLeaseUntil, sql`now()`));
 
-export type ClaimResult = { ok: true; space: SpaceRow } | { ok: false; reason: 'unauthorized' | 'duplicate' };
+export type ClaimResult =
+  | { ok: true; space: SpaceRow }
+  | { ok: false; reason: 'unauthorized' }
+  /** Another agent connection holds it, on replica `holder` (null: unknown). */
+  | { ok: false; reason: 'duplicate'; holder: string | null };
 
-/** Takes the space for this connection (on replica `replicaId`) if the token matches and no live agent holds it. */
-export async function claimSpace(db: Db, spaceId: string, tokenHash: string, session: string, leaseMs: number, replicaId: string): Promise<ClaimResult> {
+/**
+ * Takes the space for this connection (on replica `replicaId`) if the token matches and no live
+ * agent holds it: none does, its lease lapsed, or the replica holding it is dead (`replicaGone`,
+ * ReplicaRegistry.gone) — an agent whose replica was killed is back as soon as that is known,
+ * not when the dead replica's lease runs out. One conditional UPDATE: of two replicas claiming at
+ * once, the second re-reads the row the first wrote, names a live replica, and is refused.
+ */
+export async function claimSpace(
+  db: Db,
+  spaceId: string,
+  tokenHash: string,
+  session: string,
+  leaseMs: number,
+  replicaId: string,
+  replicaGone: (column: typeof spaces.agentReplicaId) => SQL,
+): Promise<ClaimResult> {
+  const holderDead = and(isNotNull(spaces.agentReplicaId), ne(spaces.agentReplicaId, replicaId), replicaGone(spaces.agentReplicaId));
   const [space] = await db
     .update(spaces)
     .set({ agentSession: session, agentLeaseUntil: leaseFor(leaseMs), agentReplicaId: replicaId, services: null })
-    .where(and(eq(spaces.id, spaceId), eq(spaces.agentTokenHash, tokenHash), or(isNull(spaces.agentSession), leaseLapsed)))
+    .where(and(eq(spaces.id, spaceId), eq(spaces.agentTokenHash, tokenHash), or(isNull(spaces.agentSession), leaseLapsed, holderDead)))
     .returning();
   if (space) return { ok: true, space };
-  const [current] = await db.select({ hash: spaces.agentTokenHash }).from(spaces).where(eq(spaces.id, spaceId));
-  return { ok: false, reason: current && current.hash === tokenHash ? 'duplicate' : 'unauthorized' };
+  const [current] = await db.select({ hash: spaces.agentTokenHash, holder: spaces.agentReplicaId }).from(spaces).where(eq(spaces.id, spaceId));
+  if (current && current.hash === tokenHash) return { ok: false, reason: 'duplicate', holder: current.holder };
+  return { ok: false, reason: 'unauthorized' };
 }
 
 /**

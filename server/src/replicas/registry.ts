@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { replicas, spaces } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
 import type { Logger } from '../logger.js';
@@ -63,6 +64,30 @@ export class ReplicaRegistry {
   }
 
   /**
+   * SQL true when `replicaId` names no live replica: its row is gone (it shut down, or was
+   * forgotten), or its heartbeat is STALE_BEATS old (it died). The one definition of a dead
+   * replica, used to stop relaying to it and to take its agents' spaces over at once.
+   */
+  gone(replicaId: AnyColumn | SQL): SQL {
+    return sql`not exists (select 1 from ${replicas} where ${replicas.id} = ${replicaId} and ${replicas.heartbeatAt} > ${ago(this.heartbeatMs * STALE_BEATS)})`;
+  }
+
+  /**
+   * Whether replica `id` is known dead now, before its heartbeat goes stale: its row is gone, or a
+   * connection to its address is refused (nothing listens there: the process crashed or was
+   * killed). Then its row is deleted, so `gone` holds for every replica at once. A replica that
+   * does not answer in time is not declared dead (a slow network is not a crash): its heartbeat decides.
+   */
+  async confirmDead(id: string): Promise<boolean> {
+    const [row] = await this.db.select({ url: replicas.url }).from(replicas).where(eq(replicas.id, id));
+    if (!row) return true;
+    if (!(await refuses(row.url))) return false;
+    await this.db.delete(replicas).where(eq(replicas.id, id));
+    this.log.warn({ replicaId: id, url: row.url }, 'a replica is dead (its address refuses connections): taking over its agents');
+    return true;
+  }
+
+  /**
    * The live replica holding the space's agent; null when no agent holds it, or its replica is
    * gone (the agent will reconnect somewhere, and the next request finds it there).
    */
@@ -89,6 +114,21 @@ export class ReplicaRegistry {
     await this.beating;
     if (this.url) await this.db.delete(replicas).where(eq(replicas.id, this.id)).catch((err) => this.log.warn({ err }, 'could not remove this replica\'s row'));
   }
+}
+
+/** True when a TCP connection to the URL's host and port is refused; false when it opens, fails otherwise, or takes over a second. */
+function refuses(url: string): Promise<boolean> {
+  const { hostname, port, protocol } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || (protocol === 'https:' ? 443 : 80)) });
+    const done = (refused: boolean) => {
+      socket.destroy();
+      resolve(refused);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(false));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED'));
+  });
 }
 
 /**
