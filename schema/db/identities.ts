@@ -1,4 +1,4 @@
-import { pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users.js';
 
 /**
@@ -15,6 +15,8 @@ export const userIdentities = pgTable(
     subject: text('subject').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The group names the provider's groups claim gave at the last sign-in that carried it (lower case); null: never. */
+    groupNames: jsonb('group_names').$type<string[]>(),
   },
   (t) => [uniqueIndex('user_identities_issuer_subject_idx').on(t.issuer, t.subject)],
 );

@@ -179,7 +179,7 @@ const limitArgs = (t: Parameters<Parameters<typeof builder.mutationFields>[0]>[0
 builder.mutationFields((t) => ({
   createGroup: t.field({
     type: GroupRef,
-    description: 'Needs MANAGE_GROUPS. Limits out of 0…1,000,000 are BAD_USER_INPUT; a taken name NAME_TAKEN.',
+    description: 'Needs MANAGE_GROUPS. Limits out of 0…1,000,000 are BAD_USER_INPUT; a taken name NAME_TAKEN; the name of one of your own single sign-on groups FORBIDDEN unless you are an Admin.',
     args: {
       name: t.arg.string({ required: true }),
       description: t.arg.string(),
@@ -190,7 +190,7 @@ builder.mutationFields((t) => ({
   updateGroup: t.field({
     type: GroupRef,
     description:
-      'Needs MANAGE_GROUPS; only an Admin changes the limits of a group they belong to. An argument left out stays as it is. A lower limit stops nothing that runs: it applies to the next create or start.',
+      'Needs MANAGE_GROUPS; only an Admin changes the limits or the name of a group they belong to, or gives a group the name of one of their own single sign-on groups (FORBIDDEN). An argument left out stays as it is. A lower limit stops nothing that runs: it applies to the next create or start.',
     args: {
       id: t.arg.id({ required: true }),
       name: t.arg.string(),
@@ -202,7 +202,7 @@ builder.mutationFields((t) => ({
   }),
   deleteGroup: t.boolean({
     description:
-      'Needs MANAGE_GROUPS. Refused with GROUP_IN_USE (extensions.templates) while templates are open to the group: remove it from them first, as dropping it could open a template to everyone. Members just leave it.',
+      'Needs MANAGE_GROUPS; only an Admin deletes a group they belong to (FORBIDDEN). Refused with GROUP_IN_USE (extensions.templates) while templates are open to the group: remove it from them first, as dropping it could open a template to everyone. Members just leave it.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       await deleteGroup(ctx.services.db, requirePermission(ctx, 'MANAGE_GROUPS', 'delete groups'), String(id));

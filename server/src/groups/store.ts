@@ -1,5 +1,5 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { groupMembers, groups, templateGroups, templates } from '../../../schema/db/index.js';
+import { groupMembers, groups, templateGroups, templates, userIdentities } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import { isForeignKeyViolation, nameTakenOnRace } from '../auth/unique.js';
 import { isUuid } from '../auth/validation.js';
@@ -66,6 +66,7 @@ export async function getGroup(db: Db, id: string): Promise<GroupRow> {
 export async function createGroup(db: Db, viewer: Viewer, input: GroupInput): Promise<GroupRow> {
   const name = checkName(input.name ?? '');
   const values = { name, description: checkDescription(input.description ?? ''), ...checkLimits(input) };
+  await checkNotOwnProviderGroup(db, viewer, name);
   await checkNameFree(db, name);
   return db
     .transaction(async (tx) => {
@@ -81,11 +82,16 @@ export async function updateGroup(db: Db, viewer: Viewer, id: string, input: Gro
   const changes: Partial<GroupRow> = { ...checkLimits(input) };
   if (input.name != null) changes.name = checkName(input.name);
   if (input.description != null) changes.description = checkDescription(input.description);
-  if (!viewer.isAdmin && Object.keys(changes).some((k) => k in LIMIT_WORDS) && (await isMember(db, id, viewer.user.id))) {
-    // Otherwise managing groups would be a way to raise one's own quota.
-    throw new KnotError('FORBIDDEN', 'Only an admin can change the limits of a group they belong to.');
+  const renamed = !!changes.name && changes.name.toLowerCase() !== current.name.toLowerCase();
+  if (!viewer.isAdmin && (renamed || Object.keys(changes).some((k) => k in LIMIT_WORDS)) && (await isMember(db, id, viewer.user.id))) {
+    // Otherwise managing groups would be a way to raise one's own quota; and with single sign-on
+    // membership follows the name, so renaming one's own group is leaving it at the next sign-in.
+    throw new KnotError('FORBIDDEN', `Only an admin can change the ${renamed ? 'name' : 'limits'} of a group they belong to.`);
   }
-  if (changes.name && changes.name.toLowerCase() !== current.name.toLowerCase()) await checkNameFree(db, changes.name, id);
+  if (renamed) {
+    await checkNotOwnProviderGroup(db, viewer, changes.name!);
+    await checkNameFree(db, changes.name!, id);
+  }
   return db
     .transaction(async (tx) => {
       const [row] = await tx
@@ -106,6 +112,10 @@ export async function updateGroup(db: Db, viewer: Viewer, id: string, input: Gro
  */
 export async function deleteGroup(db: Db, viewer: Viewer, id: string): Promise<void> {
   const current = await getGroup(db, id);
+  if (!viewer.isAdmin && (await isMember(db, id, viewer.user.id))) {
+    // Its members leave it, and a user in no group has no limits: deleting one's own group would lift one's quota.
+    throw new KnotError('FORBIDDEN', 'Only an admin can delete a group they belong to.');
+  }
   const inUse = () => refuseInUse(db, id, current.name);
   await inUse();
   await db
@@ -134,6 +144,25 @@ async function refuseInUse(db: Db, groupId: string, groupName: string) {
     `The group "${groupName}" is used by the template${using.length === 1 ? '' : 's'} ${names}; remove it from ${using.length === 1 ? 'that template' : 'them'} first.`,
     { templates: using },
   );
+}
+
+/**
+ * With single sign-on group sync, a Knot group whose name the provider's groups claim carries is
+ * joined at the next sign-in (oidc/sign-in.ts). A group manager naming a group (a new one, or a
+ * stronger one renamed) after a provider group of their own would so put themselves in it, which
+ * only an admin may do (as with updateUser's groupIds on oneself).
+ */
+async function checkNotOwnProviderGroup(db: Db, viewer: Viewer, name: string): Promise<void> {
+  if (viewer.isAdmin) return;
+  const identities = await db.select({ groupNames: userIdentities.groupNames }).from(userIdentities).where(eq(userIdentities.userId, viewer.user.id));
+  const wanted = name.toLowerCase();
+  if (identities.some((i) => i.groupNames?.some((g) => g.toLowerCase() === wanted))) {
+    throw new KnotError(
+      'FORBIDDEN',
+      `Only an admin can name a group "${name}": your sign-in provider puts you in a group of that name, so you would join it at your next sign-in.`,
+      { field: 'name' },
+    );
+  }
 }
 
 async function isMember(db: Db, groupId: string, userId: string): Promise<boolean> {

@@ -53,7 +53,7 @@ export async function signInWithOidc(
     } else {
       user = await createLinkedUser(tx, settings, claims);
     }
-    const groupIds = settings.groupsClaim ? await syncGroups(tx, user, claims[settings.groupsClaim]) : null;
+    const groupIds = settings.groupsClaim ? await syncGroups(tx, user, claims, claims[settings.groupsClaim]) : null;
     await tx.insert(sessions).values({
       id: hashToken(token),
       userId: user.id,
@@ -122,9 +122,14 @@ async function createLinkedUser(tx: Db, settings: OidcConfig, claims: VerifiedCl
  * taken out of every other. Names with no Knot group are ignored. A token without the claim
  * leaves the groups as they are: a provider that leaves it out has not said "no groups".
  */
-async function syncGroups(tx: Db, user: UserRow, claim: unknown): Promise<string[] | null> {
+async function syncGroups(tx: Db, user: UserRow, identity: VerifiedClaims, claim: unknown): Promise<string[] | null> {
   if (claim === undefined || claim === null) return null;
   const names = (Array.isArray(claim) ? claim : [claim]).filter((n): n is string => typeof n === 'string').map((n) => n.toLowerCase());
+  // Kept so a group manager cannot name a group after one of their own (groups/store.ts).
+  await tx
+    .update(userIdentities)
+    .set({ groupNames: [...new Set(names)] })
+    .where(and(eq(userIdentities.issuer, identity.iss), eq(userIdentities.subject, identity.sub)));
   const wanted = names.length
     ? await tx.select({ id: groups.id }).from(groups).where(inArray(sql`lower(${groups.name})`, names))
     : [];
