@@ -11,3 +11,4 @@ export * from './two-factor.js';
 export * from './identities.js';
 export * from './shares.js';
 export * from './webhooks.js';
+export * from './terminal-sessions.js';
