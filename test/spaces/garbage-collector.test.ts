@@ -1,7 +1,9 @@
 // The garbage collector on the real engine: one test per rule. Objects a crash would leave behind
 // are made by hand, labelled as Knot labels them, and each test waits for a sweep to take them
 // (or, for what must stay, for a marker made after them to be taken: that sweep saw both).
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerRuntime, type Labels } from '../../server/src/runtime/index.js';
 import { SWEEP_LOCK_KEY } from '../../server/src/spaces/garbage-collector.js';
@@ -209,6 +211,39 @@ describe('garbage collector', () => {
     expect(result.removedContainers).toEqual([leftover]);
     expect(await containerExists(leftover)).toBe(false);
   });
+
+  it("removes the volume-fill helper of a server SIGKILLed mid-fill, once no fill could still be using it", async () => {
+    const gc = slow.server.app.services.garbageCollector;
+    const fillVolume = unique('fill');
+    volumes.add(fillVolume);
+    // A server preparing a space's injected agent, killed while the engine copies the files in.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/hanging-agent-fill.ts', fillVolume, slow.server.app.services.instanceId, BUSYBOX_IMAGE], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitFor(() => output.includes('filling'), { what: 'the fill to begin', timeout: 60_000 });
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const helpers = await runtime.listContainers({ 'knot.fill': fillVolume });
+    expect(helpers.map((h) => h.labels)).toEqual([expect.objectContaining({ 'knot.managed': 'true', 'knot.instance': slow.server.app.services.instanceId })]);
+    const helper = helpers[0]!;
+    containers.add(helper.name);
+
+    // While it is young it may be another replica's fill in progress: left alone.
+    expect((await waitFor(async () => (await gc.sweep()).swept && true, { what: 'a sweep of its own' }))).toBe(true);
+    expect(await containerExists(helper.name)).toBe(true);
+    // Past the longest copy, it is garbage; the volume is the agent package's, shared, and stays.
+    const result = await gc.sweep(new Date(Date.now() + 3601_000));
+    expect(result).toEqual({ swept: true, removedContainers: [helper.name], removedVolumes: [] });
+    expect(await containerExists(helper.name)).toBe(false);
+    expect(await volumeExists(fillVolume)).toBe(true);
+  }, 90_000);
 
   it('sweeps on one replica at a time: while another holds the sweep, this one leaves it', async () => {
     const gc = slow.server.app.services.garbageCollector;

@@ -4,5 +4,5 @@ export { parseEngines } from './swarm/nodes.js';
 export { constraintProblem } from './swarm/constraints.js';
 export { DEFAULT_DOCKER_HOST } from './connection.js';
 export { RuntimeError, RuntimeUnavailableError, type RuntimeErrorReason } from './errors.js';
-export { LOST_NODE_DETAIL } from './runtime.js';
+export { FILL_HELPER_LABEL, FILL_HELPER_MAX_AGE_SECONDS, LOST_NODE_DETAIL } from './runtime.js';
 export type * from './runtime.js';

@@ -171,6 +171,11 @@ export interface ExecResult {
 export interface VolumeFill {
   name: string;
   labels?: Labels;
+  /**
+   * Added to the helper container's labels (beside FILL_HELPER_LABEL), so that the helper of a
+   * server killed mid-fill can be found and removed by whoever owns it.
+   */
+  helperLabels?: Labels;
   /** Any image the engine has: files reach a volume only through a container, created from it and never started. */
   image: string;
   /** A path in the archive, written last: while it exists, the volume is complete and is left as it is. */
@@ -178,6 +183,15 @@ export interface VolumeFill {
   /** A tar stream of the files, made only when the volume lacks them. */
   archive: () => Readable;
 }
+
+/** On the never-started helper container of a volume fill: the volume it fills. */
+export const FILL_HELPER_LABEL = 'knot.fill';
+/**
+ * A fill helper lives while its copy runs (at most FILL_COPY_TIMEOUT_MS); one older than this
+ * belongs to a server that was killed mid-fill, whatever replica made it.
+ */
+export const FILL_COPY_TIMEOUT_MS = 300_000;
+export const FILL_HELPER_MAX_AGE_SECONDS = (2 * FILL_COPY_TIMEOUT_MS) / 1000;
 
 export type PullProgress = (percent: number, status: string) => void;
 

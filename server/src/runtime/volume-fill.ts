@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Connection } from './connection.js';
 import { RuntimeError, engineMessage, statusOf } from './errors.js';
-import type { VolumeFill } from './runtime.js';
+import { FILL_COPY_TIMEOUT_MS, FILL_HELPER_LABEL, type VolumeFill } from './runtime.js';
 
 const FILL_PATH = '/knot-fill';
 
@@ -28,7 +28,7 @@ export async function fillVolume(conn: Connection, spec: VolumeFill): Promise<'p
         // Never run; a command is only required by images that have none.
         Cmd: ['/knot-fill-never-runs'],
         Entrypoint: [],
-        Labels: { ...(spec.labels ?? {}), 'knot.fill': spec.name },
+        Labels: { ...(spec.labels ?? {}), ...(spec.helperLabels ?? {}), [FILL_HELPER_LABEL]: spec.name },
         HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: spec.name, Target: FILL_PATH }] },
         abortSignal: signal,
       }),
@@ -41,7 +41,7 @@ export async function fillVolume(conn: Connection, spec: VolumeFill): Promise<'p
     if (await hasPath(conn, helper, `${FILL_PATH}/${spec.marker}`)) return 'present';
     try {
       const archive: Readable = spec.archive();
-      await conn.call('copy into volume', (signal) => helper.putArchive(archive, { path: FILL_PATH, abortSignal: signal }), { timeoutMs: 300_000 });
+      await conn.call('copy into volume', (signal) => helper.putArchive(archive, { path: FILL_PATH, abortSignal: signal }), { timeoutMs: FILL_COPY_TIMEOUT_MS });
     } catch (err) {
       // Another server filling the same volume at once wins the race; its copy is as good as ours.
       if (await hasPath(conn, helper, `${FILL_PATH}/${spec.marker}`)) return 'present';

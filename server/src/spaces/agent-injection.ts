@@ -45,7 +45,7 @@ function agentPackage(): Promise<AgentPackage> {
 const filled = new WeakMap<Runtime, Map<string, Promise<unknown>>>();
 
 /** Makes sure the package's volume is complete on this engine; `image` is present there (the space's own). */
-export async function prepareAgent(deps: Pick<SpaceDeps, 'runtime' | 'log'>, image: string): Promise<InjectedAgent> {
+export async function prepareAgent(deps: Pick<SpaceDeps, 'runtime' | 'log' | 'instanceId'>, image: string): Promise<InjectedAgent> {
   let pkg: AgentPackage;
   try {
     pkg = await agentPackage();
@@ -63,6 +63,8 @@ export async function prepareAgent(deps: Pick<SpaceDeps, 'runtime' | 'log'>, ima
       .fillVolume({
         name: volume,
         labels: { [LABELS.managed]: 'true', [AGENT_PACKAGE_LABEL]: pkg.id },
+        // The volume is every installation's on this engine; the helper is this one's, for its collector.
+        helperLabels: { [LABELS.instance]: deps.instanceId },
         image,
         marker: PACKAGE_MARKER,
         archive: () => pkg.archive(),

@@ -7,7 +7,7 @@ import { inArray } from 'drizzle-orm';
 import { spaces } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import type { Database } from '../db.js';
-import { RuntimeError, type ContainerSummary, type VolumeSummary } from '../runtime/index.js';
+import { FILL_HELPER_LABEL, FILL_HELPER_MAX_AGE_SECONDS, RuntimeError, type ContainerSummary, type VolumeSummary } from '../runtime/index.js';
 import { isUuid } from '../templates/store.js';
 import { LABELS, type SpaceDeps } from './deps.js';
 import { GARBAGE_COLLECTOR } from './lifecycle.js';
@@ -79,6 +79,16 @@ export class GarbageCollector {
       // Shared volumes carry no space id: they are the template's, and never the collector's.
       const oldContainers = containers.filter((c) => c.labels[LABELS.space] && this.pastGrace(c.createdAt, now));
       const oldVolumes = volumes.filter((v) => v.labels[LABELS.space] && this.pastGrace(v.createdAt, now));
+      // A volume fill's helper is never started and lives only while its copy runs; one past the
+      // longest copy was left by a server killed mid-fill (on any replica of this installation).
+      const helperAge = Math.max(this.deps.config.gcGraceSeconds, FILL_HELPER_MAX_AGE_SECONDS);
+      const deadHelpers = containers.filter((c) => c.labels[FILL_HELPER_LABEL] && !c.running && this.pastGrace(c.createdAt, now, helperAge));
+      for (const helper of deadHelpers) {
+        if (this.stopped) return;
+        await this.deps.runtime.stopAndRemoveContainer(helper.id, { timeoutSeconds: 0 });
+        await this.record('collectContainer', 'container', helper.name, { containerId: helper.id, reason: 'a volume fill helper left by a stopped server' });
+        result.removedContainers.push(helper.name);
+      }
       if (!oldContainers.length && !oldVolumes.length) return;
       const known = await this.spaceStates([...oldContainers, ...oldVolumes].map((o) => o.labels[LABELS.space]!));
       // Containers first: a volume is still in use while a container holds it.
@@ -130,8 +140,8 @@ export class GarbageCollector {
     return `its space is ${space.status}`;
   }
 
-  private pastGrace(at: Date, now: Date): boolean {
-    return now.getTime() - at.getTime() >= this.deps.config.gcGraceSeconds * 1000;
+  private pastGrace(at: Date, now: Date, seconds = this.deps.config.gcGraceSeconds): boolean {
+    return now.getTime() - at.getTime() >= seconds * 1000;
   }
 
   private async spaceStates(ids: string[]): Promise<Map<string, SpaceState>> {
