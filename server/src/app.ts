@@ -79,7 +79,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const database = await openDatabase(config, log);
   await ensureBuiltInRoles(database.db);
   const instanceId = await loadInstallationId(database.db);
-  const pubsub = await createPubSub(database, log);
+  const pubsub = await createPubSub(database, log, { maxBacklog: config.subscriptionBacklog });
   const metrics = createMetrics();
   const bootedAt = new Date();
   const services: Services = {

@@ -52,6 +52,11 @@ export interface Config {
    * that outlive their sockets. A test may lower it (there is no environment variable).
    */
   terminalSessionsPerSpace: number;
+  /**
+   * Events one subscription may have waiting beyond its snapshot before it is caught up with a
+   * fresh snapshot instead (server/src/pubsub.ts). A test may lower it (there is no environment variable).
+   */
+  subscriptionBacklog: number;
   /** KNOT_STARTER_IMAGES: images the starter templates use instead of the public ones (a mirror, or tests' stand-ins). */
   starterImages: Partial<Record<string, string>>;
   /** Wait before the second automatic restart of an unhealthy space; doubles for each one after (the first is at once). */
@@ -120,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     passwordHashCost: overrides.passwordHashCost ?? OWASP_SCRYPT_COST,
     trustProxy: overrides.trustProxy ?? env.KNOT_TRUST_PROXY === 'true',
     terminalSessionsPerSpace: overrides.terminalSessionsPerSpace ?? 32,
+    subscriptionBacklog: overrides.subscriptionBacklog ?? 10_000,
     terminalDetachSeconds: overrides.terminalDetachSeconds ?? seconds(env.KNOT_TERMINAL_DETACH_SECONDS ?? '900', 'KNOT_TERMINAL_DETACH_SECONDS', true),
     starterImages: overrides.starterImages ?? parseStarterImages(env.KNOT_STARTER_IMAGES),
     healthRestartBackoffSeconds:

@@ -72,8 +72,13 @@ export function notifyOnCommit<T extends Topic>(topic: T, payload: EventMap[T]):
   return sql`pg_notify(${CHANNEL}, ${JSON.stringify({ t: topic, p: payload })})`;
 }
 
+export interface PubSubOptions {
+  /** Events one subscription may have waiting beyond its snapshot; then it gets a fresh snapshot instead. */
+  maxBacklog?: number;
+}
+
 /** One LISTEN per process; events fan out locally, so 1,000 subscribers cost one notification. */
-export async function createPubSub(database: Database, log: Logger): Promise<PubSub> {
+export async function createPubSub(database: Database, log: Logger, { maxBacklog = 10_000 }: PubSubOptions = {}): Promise<PubSub> {
   const handlers = new Map<Topic, Set<(payload: never) => void>>();
 
   const deliver = (raw: string) => {
@@ -150,35 +155,32 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
     },
     on,
     iterate(topic, { filter, initial, resync = initial, until }) {
-      const queue = new EventQueue<unknown>();
+      const queue = new EventQueue<unknown>({
+        maxBacklog,
+        until: until as ((item: unknown) => boolean) | undefined,
+        // Too far behind: the events waiting are dropped and a fresh snapshot replaces them.
+        catchUp: resync
+          ? () => {
+              log.warn({ topic, backlog: maxBacklog }, 'a subscription fell behind; sending it a fresh snapshot instead of its backlog');
+              return resync();
+            }
+          : undefined,
+      });
       const off = on(topic, (payload) => {
         if (filter && !filter(payload)) return;
         queue.push(payload);
-        if (until?.(payload)) queue.end();
       });
       queue.onEnd(off);
       if (resync) {
         const catchUp = () =>
           void resync().then(
-            (items) => {
-              for (const item of items) {
-                queue.push(item);
-                if (until?.(item)) queue.end();
-              }
-            },
+            (items) => queue.append(items),
             (err) => log.warn({ err, topic }, 'could not resnapshot a subscription after a LISTEN reconnect'),
           );
         resyncs.add(catchUp);
         queue.onEnd(() => resyncs.delete(catchUp));
       }
-      if (initial) {
-        initial().then(
-          (items) => queue.prepend(items),
-          (err) => queue.fail(err),
-        );
-      } else {
-        queue.prepend([]);
-      }
+      queue.snapshot(initial ?? (async () => []));
       return queue as AsyncIterableIterator<never>;
     },
     async close() {
@@ -189,33 +191,84 @@ export async function createPubSub(database: Database, log: Logger): Promise<Pub
   };
 }
 
-/** A push queue read as an async iterator; `prepend` releases it once the initial items are known. */
+interface EventQueueOptions<T> {
+  /** Live events that may wait (a snapshot's items do not count). */
+  maxBacklog: number;
+  /** The item after which the subscription ends. */
+  until?: (item: T) => boolean;
+  /** A fresh snapshot, for a subscription that fell more than maxBacklog events behind. */
+  catchUp?: () => Promise<T[]>;
+}
+
+/**
+ * A push queue read as an async iterator: live events are pushed as they arrive, and `snapshot`
+ * holds them back until the current state is known, which goes first.
+ *
+ * A subscriber that falls behind must neither buffer without bound nor be cut off: a cut-off
+ * subscription ends with no error, and a list on screen silently stops moving. So the backlog of
+ * live events is bounded, and past the bound it is dropped for a fresh snapshot (`catchUp`), which
+ * says the same in one item per object, however many events there were. Only a snapshot's own
+ * size is not bounded (a manager watching 10,000 spaces gets 10,000 items), as a query's is not.
+ */
 class EventQueue<T> implements AsyncIterableIterator<T> {
-  private items: T[] = [];
+  private items: { value: T; live: boolean }[] = [];
+  /** How many of `items` are live events. */
+  private live = 0;
+  /** Bumped by each snapshot, so one overtaken by a newer one is dropped when it arrives. */
+  private generation = 0;
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
   private failWaiting: ((err: unknown) => void) | null = null;
   private ready = false;
   private ended = false;
   private error: unknown = null;
   private cleanups: (() => void)[] = [];
-  /** A subscriber that stops reading is dropped rather than buffering without bound. */
-  private static readonly MAX_BUFFER = 10_000;
 
-  push(item: T) {
+  constructor(private readonly options: EventQueueOptions<T>) {}
+
+  push(value: T) {
     if (this.ended) return;
-    this.items.push(item);
-    if (this.items.length > EventQueue.MAX_BUFFER) this.end();
+    this.items.push({ value, live: true });
+    this.live++;
+    if (this.options.until?.(value)) this.end();
+    else if (this.live > this.options.maxBacklog) this.overflow();
     this.flush();
   }
-  prepend(items: T[]) {
-    this.items.unshift(...items);
-    this.ready = true;
+  /** Snapshot items after what is already queued (a LISTEN reconnect's resync). */
+  append(values: T[]) {
+    for (const value of values) {
+      if (this.ended) return;
+      this.items.push({ value, live: false });
+      if (this.options.until?.(value)) this.end();
+    }
     this.flush();
   }
-  fail(err: unknown) {
-    this.error = err;
-    this.ready = true;
-    this.flush();
+  /** Events wait until `load` answers; its items go first (nothing that happens meanwhile is lost). */
+  snapshot(load: () => Promise<T[]>) {
+    this.ready = false;
+    const generation = ++this.generation;
+    load().then(
+      (values) => {
+        if (generation !== this.generation || this.ended) return;
+        const last = this.options.until ? values.findIndex(this.options.until) : -1;
+        this.items.unshift(...(last >= 0 ? values.slice(0, last + 1) : values).map((value) => ({ value, live: false })));
+        this.ready = true;
+        if (last >= 0) this.end();
+        this.flush();
+      },
+      (err) => {
+        if (generation !== this.generation) return;
+        this.error = err;
+        this.ready = true;
+        this.flush();
+      },
+    );
+  }
+  private overflow() {
+    this.items = [];
+    this.live = 0;
+    // Without a way to catch up, dropping events would leave the subscriber wrong: it ends instead.
+    if (this.options.catchUp) this.snapshot(this.options.catchUp);
+    else this.end();
   }
   end() {
     this.ended = true;
@@ -234,7 +287,9 @@ class EventQueue<T> implements AsyncIterableIterator<T> {
       reject(this.error);
     } else if (this.items.length) {
       this.waiting = this.failWaiting = null;
-      resolve({ value: this.items.shift()!, done: false });
+      const item = this.items.shift()!;
+      if (item.live) this.live--;
+      resolve({ value: item.value, done: false });
     } else if (this.ended) {
       this.waiting = this.failWaiting = null;
       resolve({ value: undefined, done: true });
@@ -249,6 +304,7 @@ class EventQueue<T> implements AsyncIterableIterator<T> {
   }
   return(): Promise<IteratorResult<T>> {
     this.items = [];
+    this.live = 0;
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }

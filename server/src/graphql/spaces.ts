@@ -255,6 +255,9 @@ function losesSight(e: EventMap['space'], userId: string): boolean {
   return (e.kind === 'UNSHARED' || e.kind === 'TRANSFERRED') && e.userId === userId;
 }
 
+/** How many spaces that left a spacesChanged list it remembers, to say again that they went after a resnapshot. */
+const RECENTLY_LEFT = 10_000;
+
 /** The change as `audienceId` (whose list or space this subscription follows) may see it. */
 function changeFromEvent(event: EventMap['space'], ctx: Context, audienceId: string): Promise<SpaceChange> {
   prefetch(event, ctx);
@@ -412,6 +415,10 @@ builder.subscriptionFields((t) => ({
       if (!canManage(viewer, ownerId)) throw forbidden("watch another user's spaces");
       // The spaces this subscriber has been told about, so a resnapshot can also tell it which went.
       const known = new Set<string>();
+      // Spaces that recently left the list: a subscriber that fell behind loses its waiting events
+      // (pubsub.ts), their DELETED among them, so a resnapshot says again that they went. Kept
+      // across resnapshots (one may be overtaken by the next), the oldest forgotten past a bound.
+      const left = new Set<string>();
       // Your own list also follows the spaces shared with you (not another user's, watched by a manager).
       const withShared = ownerId === viewer.user.id;
       const snapshot = async () => {
@@ -429,17 +436,25 @@ builder.subscriptionFields((t) => ({
           const sharedNow = withShared && e.kind === 'SHARED' && e.userId === ownerId;
           if (e.ownerId !== ownerId && !known.has(e.spaceId) && !sharedNow) return false;
           // Deleted, unshared from this user, or handed away from them: it leaves the list (no space).
-          if (e.kind === 'DELETED' || losesSight(e, ownerId)) known.delete(e.spaceId);
-          else known.add(e.spaceId);
+          if (e.kind === 'DELETED' || losesSight(e, ownerId)) {
+            known.delete(e.spaceId);
+            left.add(e.spaceId);
+            if (left.size > RECENTLY_LEFT) left.delete(left.values().next().value!);
+          } else {
+            known.add(e.spaceId);
+            left.delete(e.spaceId);
+          }
           prefetch(e, ctx);
           return true;
         },
         initial: snapshot,
-        // After a dropped LISTEN: every space as it is now, and a DELETED for each that went meanwhile.
+        // After a dropped LISTEN or a dropped backlog: every space as it is now, and a DELETED for
+        // each that went meanwhile (one already told gone may hear it again, which changes nothing).
         resync: async () => {
-          const before = new Set(known);
+          const before = new Set([...known, ...left]);
           const current = await snapshot();
-          const gone = [...before].filter((id) => !current.some((e) => e.spaceId === id));
+          const now = new Set(current.map((e) => e.spaceId));
+          const gone = [...before].filter((id) => !now.has(id));
           const deleted = gone.map((spaceId) => {
             known.delete(spaceId);
             const event = { spaceId, ownerId, kind: 'DELETED' };
