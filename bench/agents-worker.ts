@@ -45,6 +45,12 @@ const reportOf = (withApi: boolean) => ({
   report: { terminal: true, codeServer: false, desktop: false, ssh: false, sshPort: null, vscodeTunnel: null, ports: withApi ? [WEB, API] : [WEB] },
 });
 
+/** The subscriber's messages by kind, printed every 2 s to stderr with BENCH_PROGRESS=1 (to see a stall as it happens). */
+const received: Record<string, number> = {};
+const startedAt = now();
+if (process.env.BENCH_PROGRESS) {
+  setInterval(() => console.error(`  t=${((now() - startedAt) / 1000).toFixed(0)} s: ${connected} agents connected; subscriber received ${JSON.stringify(received)}`), 2_000).unref();
+}
 let connected = 0;
 let lastEventAt = now();
 let disconnects = 0;
@@ -70,6 +76,7 @@ subscriber.subscribe<{ spacesChanged: { kind: string; spaceId: string; space: { 
     next: ({ data }) => {
       const change = data?.spacesChanged;
       lastEventAt = now();
+      received[change?.kind ?? 'none'] = (received[change?.kind ?? 'none'] ?? 0) + 1;
       if (!change || change.kind !== 'SERVICES' || !change.space) return;
       const waiting = pending.get(change.spaceId);
       if (!waiting || waiting.ports !== change.space.services.ports.length) return;
@@ -80,7 +87,11 @@ subscriber.subscribe<{ spacesChanged: { kind: string; spaceId: string; space: { 
       console.error('subscriber failed', err);
       process.exit(1);
     },
-    complete: () => {},
+    // The server ended the subscription: every change after it would be counted lost with no reason given.
+    complete: () => {
+      console.error(`the server ended the subscriber's spacesChanged after ${JSON.stringify(received)}`);
+      process.exit(1);
+    },
   },
 );
 
