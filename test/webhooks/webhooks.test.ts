@@ -222,6 +222,12 @@ describe('bad input is refused with a code, and nothing is saved', () => {
       'http://[fd00:ec2::254]/hook',
       'http://[fe80::1]/hook',
       'http://[::ffff:127.0.0.1]/hook',
+      // IPv4-compatible (::/96): the URL parser writes [::127.0.0.1] as [::7f00:1].
+      'http://[::127.0.0.1]/hook',
+      'http://[::a9fe:a9fe]/latest/meta-data',
+      // NAT64 and 6to4 forms of the metadata address.
+      'http://[64:ff9b::a9fe:a9fe]/latest/meta-data',
+      'http://[2002:a9fe:a9fe::1]/latest/meta-data',
       'https://100.64.0.1/hook',
     ]) {
       const err = await refusal({ url });

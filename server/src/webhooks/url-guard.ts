@@ -39,6 +39,11 @@ export function refusedRange(address: string): string | null {
   // ::ffff:10.0.0.1 is 10.0.0.1 to the kernel.
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   const range = parsed.range();
+  // ::7f00:1 (IPv4-compatible, ::/96, deprecated) is "unicast" to ipaddr.js, yet a host with the
+  // sit driver routes ::/96 to the IPv4 address it embeds: loopback, the metadata service...
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((p) => p === 0)) {
+    return 'an IPv4-compatible IPv6 address (::/96), which some hosts route to the IPv4 address inside it';
+  }
   return range === 'unicast' ? null : RANGE_WORDS[range] ?? `a reserved address (${range})`;
 }
 
