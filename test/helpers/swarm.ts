@@ -129,8 +129,9 @@ export async function startTestSwarm({ workers = 2, images = [] as string[], tim
       // private mount namespace keeps the engine's mounts out of the host's; a UTS namespace gives
       // it its own hostname. Its iptables rules live in its own network namespace. With
       // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE, a task uses the image on its node instead of first
-      // asking a registry this machine cannot reach.
-      const script = `hostname ${node.hostname}; exec dockerd --data-root ${data}/data --exec-root ${run}/x -H ${node.dockerHost} --pidfile ${node.pidFile} --bridge=none`;
+      // asking a registry this machine cannot reach. The engine keeps its default bridge, as on any
+      // host: a plain `docker service create` (the start bench's floor) puts its task there.
+      const script = `hostname ${node.hostname}; exec dockerd --data-root ${data}/data --exec-root ${run}/x -H ${node.dockerHost} --pidfile ${node.pidFile}`;
       const child = spawn('setsid', ['nsenter', `--net=/var/run/netns/${node.netns}`, 'unshare', '--uts', '--mount', 'sh', '-c', script], {
         stdio: 'ignore',
         detached: true,

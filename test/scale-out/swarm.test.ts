@@ -26,7 +26,7 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
   let admin: GraphQLTestClient;
   let onB: GraphQLTestClient;
   let runtime: Runtime;
-  const job = (extra = '') => `image: ${BUSYBOX_IMAGE}\ncommand: [sleep, '3600']\nagent: false\nvolumes:\n  - home_\${{ .space.id }}:/data\n${extra}`;
+  const job = (extra = '', command = "[sleep, '3600']") => `image: ${BUSYBOX_IMAGE}\ncommand: ${command}\nagent: false\nvolumes:\n  - home_\${{ .space.id }}:/data\n${extra}`;
 
   beforeAll(async () => {
     swarm = await startTestSwarm({ workers: 2, images: [BUSYBOX_IMAGE] });
@@ -53,8 +53,8 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
   const workerNamed = (hostname: string | null) => swarm.workers.find((w) => w.hostname === hostname)!;
   const space = async (id: string) => (await admin.data<{ space: Space }>(GET_SPACE, { id })).space;
 
-  async function newSpace(name: string, extra = ''): Promise<string> {
-    const template = await admin.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, { input: { name: `swarm ${name}`, job: job(extra) } });
+  async function newSpace(name: string, extra = '', command?: string): Promise<string> {
+    const template = await admin.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, { input: { name: `swarm ${name}`, job: job(extra, command) } });
     const created = await admin.data<{ createSpace: Space }>(CREATE_SPACE, { input: { templateId: template.createTemplate.id, name } });
     return created.createSpace.id;
   }
@@ -122,6 +122,32 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     const res = await admin.request(CREATE_TEMPLATE, { input: { name: 'swarm bad constraint', job: job('constraints: ["hostname = x"]\n') } });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0]?.message).toContain('constraint');
+  });
+
+  it('keeps spaces on one node apart, each reaching Knot, with no network made or left per space', async () => {
+    const worker = swarm.workers[1]!;
+    const on = `constraints: ["node.hostname == ${worker.hostname}"]\n`;
+    const serving = await newSpace('serving', on, "[httpd, -f, -p, '8080']");
+    const other = await newSpace('other', on);
+    const [first, second] = [await act(START_SPACE, serving, 'RUNNING'), await act(START_SPACE, other, 'RUNNING')];
+    // A TCP connection and nothing more: busybox's nc runs `true` once connected, else fails.
+    const connects = (host: string, port: number | string) => `nc -w 3 ${host} ${port} -e true 2>/dev/null && echo open || echo closed`;
+    const servingIp = (await inSpace(first, "ip -4 -o addr show eth0 | awk '{print $4}'")).split('/')[0]!;
+    // The listener is up (seen from inside), yet the other space on the same node cannot reach it.
+    await waitFor(async () => (await inSpace(first, connects('127.0.0.1', 8080))) === 'open');
+    expect(await inSpace(second, connects(servingIp, 8080))).toBe('closed');
+    // Both reach Knot (the agent's way back), through the node's route to the host.
+    const knot = new URL(a.app.services.config.agentUrl);
+    expect(await inSpace(second, connects(knot.hostname, knot.port))).toBe('open');
+    expect(await inSpace(first, connects(knot.hostname, knot.port))).toBe('open');
+    // One shared swarm network for all spaces; nothing per space on the manager, before or after a delete.
+    const networks = async () => (await swarm.docker(swarm.manager, 'network', 'ls', '--format', '{{.Name}}')).split('\n');
+    expect((await networks()).filter((n) => n.includes(serving) || n.includes(other))).toEqual([]);
+    for (const id of [serving, other]) {
+      await act(STOP_SPACE, id, 'STOPPED');
+      await admin.data(DELETE_SPACE, { id });
+    }
+    expect((await networks()).filter((n) => n.includes(serving) || n.includes(other))).toEqual([]);
   });
 
   it('fails a space with its node named when the node\'s engine dies', async () => {

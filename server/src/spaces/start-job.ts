@@ -96,10 +96,14 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
   const rendered = renderJob({ job: template.job, volumes: template.volumes }, vars);
   // One engine: null, and `deps` stays as it is. A swarm: the space's node, where the image, the
   // volumes and the container go from here on.
+  // A space that ran before is pinned to its node, so its image is looked for there while the
+  // placement checks that node is up (on one engine node is null and this is the usual lookup).
+  const imageOnPinned = space.node ? deps.runtime.onNode(space.node).hasImage(rendered.job.image) : null;
+  imageOnPinned?.catch(() => {}); // awaited below when the placement agrees
   const node = await deps.runtime.placeSpace({ pinned: space.node, constraints: rendered.job.constraints });
   deps = { ...deps, runtime: deps.runtime.onNode(node) };
   const [imagePresent, existingVolumes] = await Promise.all([
-    deps.runtime.hasImage(rendered.job.image),
+    imageOnPinned && node === space.node ? imageOnPinned : deps.runtime.hasImage(rendered.job.image),
     volumesNow,
   ]);
   // Pulled before any volume is made, so an image that cannot be pulled leaves nothing behind.

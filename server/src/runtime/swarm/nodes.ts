@@ -2,7 +2,7 @@
 // each node's own engine (KNOT_SWARM_ENGINES) holds what the manager cannot reach: its images,
 // its volumes, its containers' processes (exec).
 import { swarmApi } from './loose-api.js';
-import type { Connection } from '../connection.js';
+import { Connection } from '../connection.js';
 import { createDockerRuntime } from '../docker-runtime.js';
 import { RuntimeError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -26,19 +26,47 @@ export function parseEngines(text: string | undefined): Record<string, string> {
   return engines;
 }
 
+/** How old a node list a start may reuse: its placement and its service creation share one answer. */
+export const START_NODES_MAX_AGE_MS = 1_000;
+
 export class SwarmNodes {
   private readonly engines = new Map<string, Runtime>();
+  /** Raw connections to the nodes' engines, for the few calls the Runtime interface has no words for. */
+  private readonly connections = new Map<string, Connection>();
+  private latest: { at: number; nodes: Promise<SwarmNode[]> } | undefined;
 
   constructor(
     private readonly manager: Connection,
-    engineHosts: Record<string, string>,
+    private readonly engineHosts: Record<string, string>,
   ) {
     for (const [hostname, host] of Object.entries(engineHosts)) this.engines.set(hostname, createDockerRuntime({ dockerHost: host }));
   }
 
-  async list(): Promise<SwarmNode[]> {
-    const nodes = (await this.manager.call('list nodes', (signal) => swarmApi(this.manager.docker).listNodes({ abortSignal: signal }))) as unknown[];
-    return nodes.map(toNode);
+  /**
+   * The manager's nodes. `maxAgeMs` > 0 accepts an answer asked for at most that long ago (or
+   * still on its way): the node watch asks every 2 s and fails the spaces of a node that goes down,
+   * so a start need not ask twice within a second.
+   */
+  async list(maxAgeMs = 0): Promise<SwarmNode[]> {
+    const latest = this.latest;
+    if (latest && maxAgeMs > 0 && Date.now() - latest.at <= maxAgeMs) return latest.nodes;
+    const nodes = this.manager
+      .call('list nodes', (signal) => swarmApi(this.manager.docker).listNodes({ abortSignal: signal }))
+      .then((raw) => (raw as unknown[]).map(toNode));
+    const entry = { at: Date.now(), nodes };
+    this.latest = entry;
+    nodes.catch(() => {
+      if (this.latest === entry) this.latest = undefined;
+    });
+    return nodes;
+  }
+
+  /** The node's engine as a bare connection (its config-only network, see spaces-network.ts). */
+  connection(hostname: string): Connection {
+    this.engine(hostname); // a node missing from KNOT_SWARM_ENGINES throws here, and says so
+    let conn = this.connections.get(hostname);
+    if (!conn) this.connections.set(hostname, (conn = new Connection({ dockerHost: this.engineHosts[hostname] })));
+    return conn;
   }
 
   async byId(id: string): Promise<SwarmNode | undefined> {
@@ -63,7 +91,7 @@ export class SwarmNodes {
    * the active, ready node with an engine that satisfies the constraints and runs the fewest spaces.
    */
   async place(pinned: string | null, constraints: string[], spacesOn: (nodeId: string) => number): Promise<SwarmNode> {
-    const nodes = await this.list();
+    const nodes = await this.list(START_NODES_MAX_AGE_MS);
     if (pinned) {
       const node = nodes.find((n) => n.hostname === pinned);
       if (!node) throw new RuntimeError(`node ${pinned}, which holds the space's volumes, is no longer in the swarm`, 'start-failed');
@@ -80,6 +108,7 @@ export class SwarmNodes {
 
   close(): void {
     for (const engine of this.engines.values()) engine.close();
+    for (const conn of this.connections.values()) conn.close();
   }
 }
 

@@ -6,7 +6,7 @@ import type { ContainerSpec } from '../runtime.js';
 /** What the service needs beyond the container: where it runs and which network keeps it apart. */
 export interface Placement {
   nodeId: string;
-  /** An overlay network of the space's own (see swarm-runtime.ts, ensureNetwork), or one the job names. */
+  /** The spaces' isolating swarm bridge (spaces-network.ts), or the network the job names. */
   network?: string;
 }
 

@@ -9,9 +9,10 @@ import type {
   SpacePlacement, VolumeFill, VolumeSummary,
 } from '../runtime.js';
 import { constraintProblem } from './constraints.js';
-import { SwarmNodes, type SwarmNode } from './nodes.js';
+import { START_NODES_MAX_AGE_MS, SwarmNodes, type SwarmNode } from './nodes.js';
 import { NodeRuntime } from './node-runtime.js';
 import { toServiceSpec, unsupportedOnSwarm } from './service-spec.js';
+import { SpacesNetworks } from './spaces-network.js';
 import { TERMINAL_STATES, currentTask, inspectService, listServices, listTasks, type TaskView } from './tasks.js';
 import { watchSwarm } from './watch.js';
 
@@ -21,12 +22,10 @@ export interface SwarmRuntimeOptions extends ConnectionOptions {
 }
 
 /**
- * What ensureNetwork answers for an isolated network: Swarm's overlay networks have no switch
- * that keeps their members apart, so each space gets an overlay of its own, alone on it.
+ * How often a start asks the manager for its task's state. A start waits on it, and the manager
+ * answers a one-service task list in a few milliseconds, so it is asked often while it matters.
  */
-export const PRIVATE_NETWORK = 'knot-private-overlay';
-const PRIVATE_NETWORK_LABEL = 'knot.private-network';
-const TASK_POLL_MS = 50;
+const TASK_POLL_MS = 10;
 const TASK_START_TIMEOUT_MS = 120_000;
 
 export function createSwarmRuntime(opts: SwarmRuntimeOptions): Runtime {
@@ -37,11 +36,16 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions): Runtime {
 export class SwarmRuntime implements Runtime {
   private readonly perNode = new Map<string, NodeRuntime>();
   private readonly open = new Set<{ close(): void }>();
+  private readonly spacesNetworks: SpacesNetworks;
+  /** The isolating networks ensureNetwork answered, by id: a service joining one needs its node's half first. */
+  private readonly isolating = new Map<string, { name: string; labels: Labels }>();
 
   constructor(
     readonly manager: Connection,
     readonly nodes: SwarmNodes,
-  ) {}
+  ) {
+    this.spacesNetworks = new SpacesNetworks(manager, (hostname) => nodes.connection(hostname));
+  }
 
   async ping(): Promise<void> {
     const docker = this.manager.docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
@@ -53,7 +57,12 @@ export class SwarmRuntime implements Runtime {
       const problem = constraintProblem(c);
       if (problem) throw new RuntimeError(`the template's constraint ${problem}`, 'start-failed');
     }
-    const counts = await this.spacesPerNode();
+    // A pinned start only needs its node's state; a first start also counts each node's spaces,
+    // asked alongside the node list (which place() then reuses).
+    const [counts] = await Promise.all([
+      request.pinned ? new Map<string, number>() : this.spacesPerNode(),
+      this.nodes.list(START_NODES_MAX_AGE_MS),
+    ]);
     const node = await this.nodes.place(request.pinned, request.constraints, (id) => counts.get(id) ?? 0);
     return node.hostname;
   }
@@ -127,8 +136,17 @@ export class SwarmRuntime implements Runtime {
 
   // --- networks ---
 
+  /**
+   * An isolated network is a swarm-scoped bridge with inter-container traffic off on every node
+   * (spaces-network.ts); one that lets its members talk is an attachable overlay.
+   */
   async ensureNetwork(spec: NetworkSpec): Promise<string> {
-    if (!spec.interContainer) return PRIVATE_NETWORK;
+    if (!spec.interContainer) {
+      const labels = spec.labels ?? {};
+      const id = await this.spacesNetworks.swarmNetwork(spec.name);
+      this.isolating.set(id, { name: spec.name, labels });
+      return id;
+    }
     const found = (await this.manager.call('list networks', (signal) =>
       swarmApi(this.manager.docker).listNetworks({ filters: JSON.stringify({ name: [spec.name] }), abortSignal: signal } ),
     ));
@@ -156,37 +174,30 @@ export class SwarmRuntime implements Runtime {
   async runService(spec: ContainerSpec, hostname: string): Promise<string> {
     const unsupported = unsupportedOnSwarm(spec);
     if (unsupported) throw new RuntimeError(`container ${spec.name} could not be started: ${unsupported}`, 'start-failed');
-    const node = (await this.nodes.list()).find((n) => n.hostname === hostname);
+    const isolating = spec.networkMode ? this.isolating.get(spec.networkMode) : undefined;
+    const [nodes] = await Promise.all([
+      this.nodes.list(START_NODES_MAX_AGE_MS),
+      isolating && this.spacesNetworks.onNode(hostname, isolating.name, isolating.labels),
+    ]);
+    const node = nodes.find((n) => n.hostname === hostname);
     if (!node || node.state !== 'ready') throw new RuntimeError(`container ${spec.name} could not be started: node ${hostname} is down`, 'start-failed');
-    const network = spec.networkMode === PRIVATE_NETWORK ? await this.privateNetwork(spec) : spec.networkMode;
     try {
       await this.manager.call('create service', (signal) =>
-        swarmApi(this.manager.docker).createService({ ...toServiceSpec(spec, { nodeId: node.id, network }), abortSignal: signal } ),
+        swarmApi(this.manager.docker).createService({ ...toServiceSpec(spec, { nodeId: node.id, network: spec.networkMode }), abortSignal: signal } ),
       );
     } catch (err) {
       if (statusOf(err) === 409) throw new RuntimeError(`a container named ${spec.name} already exists`, 'name-conflict', { cause: err });
       if (statusOf(err) === undefined) throw err;
+      this.spacesNetworks.forget();
       throw new RuntimeError(`container ${spec.name} could not be created: ${engineMessage(err)}`, 'create-failed', { cause: err });
     }
     try {
       return await this.taskRunning(spec.name);
     } catch (err) {
+      this.spacesNetworks.forget();
       await this.stopAndRemoveContainer(spec.name, { timeoutSeconds: 0 }).catch(() => {});
       throw err;
     }
-  }
-
-  private async privateNetwork(spec: ContainerSpec): Promise<string> {
-    const name = `${spec.name}-net`;
-    const found = (await this.manager.call('list networks', (signal) =>
-      swarmApi(this.manager.docker).listNetworks({ filters: JSON.stringify({ name: [name] }), abortSignal: signal } ),
-    ));
-    const exact = found.find((n) => n.Name === name);
-    if (exact) return exact.Id;
-    const made = await this.manager.call('create network', (signal) =>
-      swarmApi(this.manager.docker).createNetwork({ Name: name, Driver: 'overlay', Labels: { ...spec.labels, [PRIVATE_NETWORK_LABEL]: spec.name }, abortSignal: signal } ),
-    );
-    return made.id;
   }
 
   private async taskRunning(service: string): Promise<string> {
@@ -240,23 +251,6 @@ export class SwarmRuntime implements Runtime {
     await this.manager.call('remove service', (signal) => swarmApi(this.manager.docker).getService(found.serviceId).remove({ abortSignal: signal } )).catch((err) => {
       if (statusOf(err) !== 404) throw err;
     });
-    await this.removePrivateNetwork(found.name);
-  }
-
-  /** The space's own overlay; the manager frees it once the service's task is gone, so it is tried a few times. */
-  private async removePrivateNetwork(service: string): Promise<void> {
-    const name = `${service}-net`;
-    for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        await this.manager.call('remove network', (signal) => this.manager.docker.getNetwork(name).remove({ abortSignal: signal }));
-        return;
-      } catch (err) {
-        if (statusOf(err) === 404) return;
-        if (statusOf(err) === undefined) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    // Still in use: the next start of the space joins it again; a delete leaves it to the operator's prune.
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInfo | null> {
