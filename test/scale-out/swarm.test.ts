@@ -11,12 +11,17 @@ import type { GraphQLTestClient } from '../helpers/graphql.js';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import { startTestSwarm, type TestSwarm } from '../helpers/swarm.js';
 import { waitFor } from '../helpers/wait.js';
-import { CREATE_SPACE, CREATE_TEMPLATE, DELETE_SPACE, RESTART_SPACE, START_SPACE, STOP_SPACE, containerOf } from '../spaces/fixture.js';
+import { CREATE_SPACE, CREATE_TEMPLATE, DELETE_SPACE, RESTART_SPACE, START_SPACE, STOP_SPACE, UPDATE_TEMPLATE, containerOf } from '../spaces/fixture.js';
+import { SERVICES_FIELDS, agentBundle, plainJob } from '../agent/fixture.js';
+import { TerminalClient } from '../terminal/terminal-client.js';
+import { AGENT_PACKAGE_LABEL } from '../../server/src/spaces/agent-injection.js';
 
 const FIELDS = 'id status error node';
 const SPACE_CHANGED = `subscription($id: ID!) { spaceChanged(id: $id) { kind space { ${FIELDS} } } }`;
 const GET_SPACE = `query($id: ID!) { space(id: $id) { ${FIELDS} } }`;
 type Space = { id: string; status: string; error: string | null; node: string | null };
+const WATCH_AGENT = `subscription($id: ID!) { spaceChanged(id: $id) { kind space { ${FIELDS} ${SERVICES_FIELDS} } } }`;
+type AgentChange = { spaceChanged: { kind: string; space: (Space & { services: { terminal: boolean; ssh: boolean; ports: { name: string }[] } }) | null } };
 
 // The whole file, swarm included, is bounded: a swarm that will not form fails it, not CI's clock.
 describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
@@ -26,9 +31,12 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
   let admin: GraphQLTestClient;
   let onB: GraphQLTestClient;
   let runtime: Runtime;
+  let token: string;
+  const terminals: TerminalClient[] = [];
   const job = (extra = '', command = "[sleep, '3600']") => `image: ${BUSYBOX_IMAGE}\ncommand: ${command}\nagent: false\nvolumes:\n  - home_\${{ .space.id }}:/data\n${extra}`;
 
   beforeAll(async () => {
+    await agentBundle();
     swarm = await startTestSwarm({ workers: 2, images: [BUSYBOX_IMAGE] });
     const config = { runtime: 'swarm' as const, dockerHost: swarm.manager.dockerHost, swarmEngines: swarm.engines };
     a = await startTestServer({ host: '0.0.0.0', config });
@@ -37,11 +45,13 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     for (const server of [a, b]) server.app.services.config.agentUrl = `http://${swarm.hostIp}:${new URL(server.url).port}`;
     const setup = await setupAdmin(a);
     admin = setup.client;
+    token = setup.token;
     onB = b.client(setup.token);
     runtime = createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines) });
   }, 240_000);
 
   afterAll(async () => {
+    for (const t of terminals) t.close();
     await admin?.close();
     await onB?.close();
     await b?.stop();
@@ -106,6 +116,64 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     await act(STOP_SPACE, id, 'STOPPED');
     await admin.data(DELETE_SPACE, { id });
     expect(await swarm.docker(workerNamed(running.node), 'volume', 'ls', '-q', '--filter', `label=knot.space=${id}`)).toBe('');
+  });
+
+  it('runs the injected agent on a worker: icons reported to both replicas, a terminal and a port through the replica without the agent, update and restart on the node', async () => {
+    const worker = swarm.workers[1]!;
+    const job = (port: string) => plainJob(BUSYBOX_IMAGE, `constraints: ["node.hostname == ${worker.hostname}"]`).replace('8080=web', `8080=${port}`);
+    const { createTemplate: template } = await admin.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, {
+      input: { name: 'swarm agent', job: job('web'), withTerminal: true, withSSH: true },
+    });
+    const { createSpace: created } = await admin.data<{ createSpace: Space }>(CREATE_SPACE, { input: { templateId: template.id, name: 'agented', shell: 'sh' } });
+    const id = created.id;
+    const portsOf = (e: AgentChange) => e.spaceChanged.space?.services.ports.map((p) => p.name).join(',') ?? '';
+
+    // Started through A, whose agent URL the space gets: its agent connects to A. B's subscriber sees the icons.
+    const watch = onB.subscribe<AgentChange>(WATCH_AGENT, { id });
+    try {
+      await watch.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+      await admin.data(START_SPACE, { id });
+      const up = (await watch.next((e) => e.spaceChanged.space?.status === 'FAILED' || (portsOf(e) === 'web' && e.spaceChanged.space!.services.ssh), 90_000)).spaceChanged.space!;
+      expect(up).toMatchObject({ status: 'RUNNING', error: null, node: worker.hostname, services: { terminal: true, ssh: true } });
+    } finally {
+      watch.close();
+    }
+    expect(a.app.services.agents.isConnected(id)).toBe(true);
+    expect(b.app.services.agents.isConnected(id)).toBe(false);
+    // The package was copied into a volume on the worker's own engine, the one the space mounts.
+    const packageVolumes = (node: typeof worker) => swarm.docker(node, 'volume', 'ls', '-q', '--filter', `label=${AGENT_PACKAGE_LABEL}`);
+    expect(await packageVolumes(worker)).toMatch(/^knot-agent-[0-9a-f]{16}$/);
+    expect(await packageVolumes(swarm.manager)).toBe('');
+
+    // A terminal through B (Docker exec on the worker's engine, from the replica without the agent) echoes.
+    const terminal = TerminalClient.open(b.url, id, { token });
+    terminals.push(terminal);
+    expect(await terminal.run('echo on-$(hostname)-$((6 * 7))')).toMatch(/^on-.+-42\n$/);
+    terminal.close();
+    // A port through B goes through the agent on A: relayed.
+    const page = await fetch(`${b.url}/spaces/${id}/ports/8080/`, { headers: { authorization: `Bearer ${token}` } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('hello from a plain image');
+
+    // Update: the template changes, the space offers the update, a restart applies it on the same node, agent and all.
+    await admin.data(UPDATE_TEMPLATE, { id: template.id, input: { name: 'swarm agent', job: job('site'), withTerminal: true, withSSH: true } });
+    await waitFor(async () => (await admin.data<{ space: { updateAvailable: boolean } }>(`query($id: ID!) { space(id: $id) { updateAvailable } }`, { id })).space.updateAvailable, { what: 'the update to be offered' });
+    const again = onB.subscribe<AgentChange>(WATCH_AGENT, { id });
+    try {
+      await again.next((e) => e.spaceChanged.kind === 'SNAPSHOT');
+      await admin.data(RESTART_SPACE, { id });
+      const updated = (await again.next((e) => e.spaceChanged.space?.status === 'FAILED' || portsOf(e) === 'site', 90_000)).spaceChanged.space!;
+      expect(updated).toMatchObject({ status: 'RUNNING', error: null, node: worker.hostname });
+    } finally {
+      again.close();
+    }
+    const afterRestart = TerminalClient.open(b.url, id, { token });
+    terminals.push(afterRestart);
+    expect(await afterRestart.run('echo restarted-$((6 * 7))')).toBe('restarted-42\n');
+    afterRestart.close();
+
+    await act(STOP_SPACE, id, 'STOPPED');
+    await admin.data(DELETE_SPACE, { id });
   });
 
   it('places a space on the node its template constrains it to', async () => {
