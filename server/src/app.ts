@@ -75,6 +75,8 @@ const UNKNOWN_HOST = 'Knot does not answer to this host name. Reach it at the ad
 /** Builds every part of one Knot server; nothing listens until start(). */
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const config = loadConfig(options.env ?? process.env, options.config);
+  // Before the database opens: an engine refused for want of TLS stops the start with nothing to undo.
+  const runtime = createRuntime(config);
   const log = options.logger ?? createLogger(config.logLevel);
   const database = await openDatabase(config, log);
   await ensureBuiltInRoles(database.db);
@@ -92,7 +94,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     viewers: new ViewerResolver(database.db, pubsub, sessionCookieName(config.secureCookies)),
     loginThrottle: new LoginThrottle(),
     box: loadCryptoBox(config.dataDir),
-    runtime: createRuntime(config),
+    runtime,
     spaceJobs: undefined as unknown as SpaceJobs,
     health: undefined as unknown as SpaceHealth,
     instanceId,

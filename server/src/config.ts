@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { OWASP_SCRYPT_COST, type ScryptCost } from './auth/secrets.js';
 import { parseStarterImages } from './templates/starters.js';
@@ -11,8 +12,14 @@ export interface Config {
   dockerHost: string | undefined;
   /** KNOT_RUNTIME: `docker` (one engine, the default) or `swarm` (DOCKER_HOST is a swarm manager; docs/scale-out.md). */
   runtime: 'docker' | 'swarm';
+  /** DOCKER_CERT_PATH (default ~/.docker) when DOCKER_TLS_VERIFY is set, as the docker CLI reads them: TLS to a tcp:// DOCKER_HOST. */
+  dockerCertPath: string | undefined;
   /** KNOT_SWARM_ENGINES (`hostname=DOCKER_HOST,…`): each swarm node's own engine, for its volumes, images and exec. */
   swarmEngines: string | undefined;
+  /** KNOT_SWARM_CERT_PATH: TLS for the nodes' tcp:// engines (ca.pem, cert.pem, key.pem; a folder per hostname, or shared). */
+  swarmCertPath: string | undefined;
+  /** KNOT_SWARM_INSECURE=true: a swarm engine over plain tcp:// is accepted instead of refused at start. */
+  swarmInsecure: boolean;
   /** Public URL of the server, as users and agents reach it. */
   url: string;
   /**
@@ -110,7 +117,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: 'databaseUrl' in overrides ? overrides.databaseUrl : env.DATABASE_URL || undefined,
     dockerHost: overrides.dockerHost ?? (env.DOCKER_HOST || undefined),
     runtime: overrides.runtime ?? runtimeKind(env.KNOT_RUNTIME),
+    dockerCertPath: 'dockerCertPath' in overrides ? overrides.dockerCertPath : dockerCertPathFrom(env),
     swarmEngines: 'swarmEngines' in overrides ? overrides.swarmEngines : env.KNOT_SWARM_ENGINES || undefined,
+    swarmCertPath: 'swarmCertPath' in overrides ? overrides.swarmCertPath : env.KNOT_SWARM_CERT_PATH ? path.resolve(env.KNOT_SWARM_CERT_PATH) : undefined,
+    swarmInsecure: overrides.swarmInsecure ?? env.KNOT_SWARM_INSECURE === 'true',
     url,
     // An explicit `wildcardDomain: undefined` override means none (tests of the path routes).
     wildcardDomain: 'wildcardDomain' in overrides ? overrides.wildcardDomain : wildcardDomainFrom(env.KNOT_WILDCARD_DOMAIN, url),
@@ -230,6 +240,12 @@ function agentUrlFrom(url: string): string {
   const parsed = new URL(url);
   if (['localhost', '127.0.0.1', '[::1]', '0.0.0.0'].includes(parsed.hostname)) parsed.hostname = 'host.docker.internal';
   return parsed.toString();
+}
+
+/** As the docker CLI: DOCKER_TLS_VERIFY set to anything but 0 turns TLS on, with the files in DOCKER_CERT_PATH or ~/.docker. */
+function dockerCertPathFrom(env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.DOCKER_TLS_VERIFY || env.DOCKER_TLS_VERIFY === '0') return undefined;
+  return path.resolve(env.DOCKER_CERT_PATH || path.join(homedir(), '.docker'));
 }
 
 function runtimeKind(value: string | undefined): Config['runtime'] {

@@ -9,6 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { issue, makeCa } from './tls-certs.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -18,8 +19,10 @@ export interface SwarmNodeHandle {
   role: string;
   hostname: string;
   ip: string;
-  /** unix:///run/…/d.sock, for DOCKER_HOST or KNOT_SWARM_ENGINES. */
+  /** unix:///run/…/d.sock, for DOCKER_HOST (the tests' own docker commands use it). */
   dockerHost: string;
+  /** How Knot reaches it in KNOT_SWARM_ENGINES: the socket, or tcp://<ip>:2376 for a TLS node. */
+  knotHost: string;
   netns: string;
   pidFile: string;
 }
@@ -32,6 +35,10 @@ export interface TestSwarm {
   workers: SwarmNodeHandle[];
   /** KNOT_SWARM_ENGINES for Knot: every node's hostname and engine. */
   engines: string;
+  /** With `tls`: KNOT_SWARM_CERT_PATH, a folder per TLS node's hostname with Knot's client certificate. */
+  certPath: string | undefined;
+  /** With `tls`: the folder of the CA that signed the nodes' and Knot's certificates (ca.pem, ca-key.pem). */
+  caDir: string | undefined;
   docker(node: SwarmNodeHandle, ...args: string[]): Promise<string>;
   /** SIGKILL the node's dockerd, as a crashed host would stop answering. */
   killEngine(node: SwarmNodeHandle): Promise<void>;
@@ -55,7 +62,11 @@ async function freeSubnet(): Promise<string> {
   throw new Error('no free 10.77.x.0/24 for a test swarm');
 }
 
-export async function startTestSwarm({ workers = 2, images = [] as string[], timeoutMs = 120_000 } = {}): Promise<TestSwarm> {
+/**
+ * `tls: true`: the last worker's engine also listens on tcp://<its ip>:2376 with --tlsverify
+ * (certificates made by openssl for this run), and Knot is given that address.
+ */
+export async function startTestSwarm({ workers = 2, images = [] as string[], timeoutMs = 120_000, tls = false } = {}): Promise<TestSwarm> {
   const id = randomBytes(3).toString('hex');
   const prefix = await freeSubnet();
   const bridge = `kbr${id}`;
@@ -68,6 +79,7 @@ export async function startTestSwarm({ workers = 2, images = [] as string[], tim
     hostname: `sw-${id}-${role}`,
     ip: `${prefix}.${11 + i}`,
     dockerHost: `unix:///run/ksw${id}${role}/d.sock`,
+    knotHost: tls && i === workers ? `tcp://${prefix}.${11 + i}:2376` : `unix:///run/ksw${id}${role}/d.sock`,
     netns: `ksw${id}${role}`,
     pidFile: `/run/ksw${id}${role}/d.pid`,
   }));
@@ -105,7 +117,19 @@ export async function startTestSwarm({ workers = 2, images = [] as string[], tim
     await quiet(sh('rm', ['-rf', root]));
   };
 
+  const caDir = tls ? `${root}/certs/ca` : undefined;
+  const certPath = tls ? `${root}/certs/knot` : undefined;
   try {
+    mkdirSync(root, { recursive: true });
+    const tlsFlags = new Map<string, string>();
+    if (caDir && certPath) {
+      await makeCa(caDir, `knot-test-ca-${id}`);
+      for (const node of nodes.filter((n) => n.knotHost.startsWith('tcp://'))) {
+        const server = await issue(caDir, `${root}/certs/${node.role}-engine`, { name: node.hostname, ips: [node.ip] });
+        await issue(caDir, `${certPath}/${node.hostname}`, { name: 'knot' });
+        tlsFlags.set(node.role, ` -H ${node.knotHost} --tlsverify --tlscacert ${server}/ca.pem --tlscert ${server}/cert.pem --tlskey ${server}/key.pem`);
+      }
+    }
     await sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
     await sh('ip', ['addr', 'add', `${hostIp}/24`, 'dev', bridge]);
     await sh('ip', ['link', 'set', bridge, 'up']);
@@ -131,7 +155,7 @@ export async function startTestSwarm({ workers = 2, images = [] as string[], tim
       // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE, a task uses the image on its node instead of first
       // asking a registry this machine cannot reach. The engine keeps its default bridge, as on any
       // host: a plain `docker service create` (the start bench's floor) puts its task there.
-      const script = `hostname ${node.hostname}; exec dockerd --data-root ${data}/data --exec-root ${run}/x -H ${node.dockerHost} --pidfile ${node.pidFile}`;
+      const script = `hostname ${node.hostname}; exec dockerd --data-root ${data}/data --exec-root ${run}/x -H ${node.dockerHost} --pidfile ${node.pidFile}${tlsFlags.get(node.role) ?? ''}`;
       const child = spawn('setsid', ['nsenter', `--net=/var/run/netns/${node.netns}`, 'unshare', '--uts', '--mount', 'sh', '-c', script], {
         stdio: 'ignore',
         detached: true,
@@ -169,7 +193,9 @@ export async function startTestSwarm({ workers = 2, images = [] as string[], tim
       hostIp,
       manager,
       workers: rest,
-      engines: rest.map((w) => `${w.hostname}=${w.dockerHost}`).join(','),
+      engines: rest.map((w) => `${w.hostname}=${w.knotHost}`).join(','),
+      certPath,
+      caDir,
       docker,
       async killEngine(node) {
         await sh('kill', ['-9', readFileSync(node.pidFile, 'utf8').trim()]);

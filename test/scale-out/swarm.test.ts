@@ -4,12 +4,16 @@
  * workers, keep their data on their node across stop/start, follow a constraint, and fail with
  * the node named when its engine dies.
  */
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwarmRuntime, parseEngines, type Runtime } from '../../server/src/runtime/index.js';
 import { BUSYBOX_IMAGE } from '../helpers/env.js';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import { startTestSwarm, type TestSwarm } from '../helpers/swarm.js';
+import { makeCa } from '../helpers/tls-certs.js';
 import { waitFor } from '../helpers/wait.js';
 import { CREATE_SPACE, CREATE_TEMPLATE, DELETE_SPACE, RESTART_SPACE, START_SPACE, STOP_SPACE, UPDATE_TEMPLATE, containerOf } from '../spaces/fixture.js';
 import { SERVICES_FIELDS, agentBundle, plainJob } from '../agent/fixture.js';
@@ -37,8 +41,9 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     await agentBundle();
-    swarm = await startTestSwarm({ workers: 2, images: [BUSYBOX_IMAGE] });
-    const config = { runtime: 'swarm' as const, dockerHost: swarm.manager.dockerHost, swarmEngines: swarm.engines };
+    // The second worker's engine is reached over TCP with TLS (--tlsverify), the first over its socket.
+    swarm = await startTestSwarm({ workers: 2, images: [BUSYBOX_IMAGE], tls: true });
+    const config = { runtime: 'swarm' as const, dockerHost: swarm.manager.dockerHost, swarmEngines: swarm.engines, swarmCertPath: swarm.certPath };
     a = await startTestServer({ host: '0.0.0.0', config });
     b = await startTestServer({ host: '0.0.0.0', config, databaseUrl: a.databaseUrl });
     // Spaces reach Knot through their node's route to the host, at the host's address on the swarm's bridge.
@@ -47,7 +52,7 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     admin = setup.client;
     token = setup.token;
     onB = b.client(setup.token);
-    runtime = createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines) });
+    runtime = createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines), certPath: swarm.certPath });
   }, 240_000);
 
   afterAll(async () => {
@@ -118,7 +123,38 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     expect(await swarm.docker(workerNamed(running.node), 'volume', 'ls', '-q', '--filter', `label=knot.space=${id}`)).toBe('');
   });
 
-  it('runs the injected agent on a worker: icons reported to both replicas, a terminal and a port through the replica without the agent, update and restart on the node', async () => {
+  it("reaches a node's engine over TLS, and refuses one whose certificate its CA did not sign", async () => {
+    const worker = swarm.workers[1]!;
+    expect(worker.knotHost).toMatch(/^tcp:\/\/.+:2376$/);
+    // Knot's own client certificate and CA: the engine answers (with the image copied onto it).
+    expect(await runtime.onNode(worker.hostname).hasImage(BUSYBOX_IMAGE)).toBe(true);
+
+    // The same client certificate, but trusting another CA: the engine is not believed.
+    const wrong = await mkdtemp(path.join(tmpdir(), 'knot-wrong-ca-'));
+    try {
+      const impostor = await makeCa(path.join(wrong, 'ca'), 'not-the-engines-ca');
+      const certs = path.join(wrong, 'knot', worker.hostname);
+      await mkdir(certs, { recursive: true });
+      for (const file of ['cert.pem', 'key.pem']) await copyFile(path.join(swarm.certPath!, worker.hostname, file), path.join(certs, file));
+      await copyFile(path.join(impostor, 'ca.pem'), path.join(certs, 'ca.pem'));
+      const misled = createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines), certPath: path.join(wrong, 'knot') });
+      try {
+        await expect(misled.onNode(worker.hostname).hasImage(BUSYBOX_IMAGE)).rejects.toThrow(
+          new RegExp(`node ${worker.hostname} is down: Docker engine at ${worker.knotHost} cannot be trusted: its TLS certificate is not signed by the CA in ${certs}/ca.pem`),
+        );
+      } finally {
+        misled.close();
+      }
+      // And without any TLS: refused before a connection is made, unless the network is declared trusted.
+      expect(() => createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines) })).toThrow(
+        new RegExp(`node ${worker.hostname}'s engine ${worker.knotHost} would be reached without TLS.*KNOT_SWARM_INSECURE=true`),
+      );
+    } finally {
+      await rm(wrong, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the injected agent on a worker (its engine over TLS): icons reported to both replicas, a terminal and a port through the replica without the agent, update and restart on the node', async () => {
     const worker = swarm.workers[1]!;
     const job = (port: string) => plainJob(BUSYBOX_IMAGE, `constraints: ["node.hostname == ${worker.hostname}"]`).replace('8080=web', `8080=${port}`);
     const { createTemplate: template } = await admin.data<{ createTemplate: { id: string } }>(CREATE_TEMPLATE, {

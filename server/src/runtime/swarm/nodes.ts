@@ -7,6 +7,7 @@ import { createDockerRuntime } from '../docker-runtime.js';
 import { RuntimeError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { satisfies, type NodeFacts } from './constraints.js';
+import type { EngineAccess } from './engine-access.js';
 
 export interface SwarmNode extends NodeFacts {
   /** The manager's view: 'ready', 'down', 'unknown', 'disconnected'. */
@@ -37,9 +38,9 @@ export class SwarmNodes {
 
   constructor(
     private readonly manager: Connection,
-    private readonly engineHosts: Record<string, string>,
+    private readonly engineHosts: Record<string, EngineAccess>,
   ) {
-    for (const [hostname, host] of Object.entries(engineHosts)) this.engines.set(hostname, createDockerRuntime({ dockerHost: host }));
+    for (const [hostname, access] of Object.entries(engineHosts)) this.engines.set(hostname, createDockerRuntime(access));
   }
 
   /**
@@ -65,7 +66,7 @@ export class SwarmNodes {
   connection(hostname: string): Connection {
     this.engine(hostname); // a node missing from KNOT_SWARM_ENGINES throws here, and says so
     let conn = this.connections.get(hostname);
-    if (!conn) this.connections.set(hostname, (conn = new Connection({ dockerHost: this.engineHosts[hostname] })));
+    if (!conn) this.connections.set(hostname, (conn = new Connection(this.engineHosts[hostname])));
     return conn;
   }
 

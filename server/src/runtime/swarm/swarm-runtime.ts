@@ -2,13 +2,14 @@
 // task, pinned to one node. The manager (DOCKER_HOST) owns services, tasks and nodes; each node's
 // own engine (KNOT_SWARM_ENGINES) holds its images and volumes and runs exec. docs/scale-out.md.
 import { swarmApi } from './loose-api.js';
-import { Connection, type ConnectionOptions } from '../connection.js';
+import { Connection, DEFAULT_DOCKER_HOST, type ConnectionOptions } from '../connection.js';
 import { RuntimeError, RuntimeUnavailableError, engineMessage, statusOf } from '../errors.js';
 import type {
   ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, PullProgress, Runtime,
   SpacePlacement, VolumeFill, VolumeSummary,
 } from '../runtime.js';
 import { constraintProblem } from './constraints.js';
+import { managerAccess, nodeEngineAccess, type EngineSecurity } from './engine-access.js';
 import { START_NODES_MAX_AGE_MS, SwarmNodes, type SwarmNode } from './nodes.js';
 import { NodeRuntime } from './node-runtime.js';
 import { toServiceSpec, unsupportedOnSwarm } from './service-spec.js';
@@ -16,7 +17,7 @@ import { SpacesNetworks } from './spaces-network.js';
 import { TERMINAL_STATES, currentTask, inspectService, listServices, listTasks, type TaskView } from './tasks.js';
 import { watchSwarm } from './watch.js';
 
-export interface SwarmRuntimeOptions extends ConnectionOptions {
+export interface SwarmRuntimeOptions extends ConnectionOptions, EngineSecurity {
   /** Each node's engine by its hostname. */
   engines: Record<string, string>;
 }
@@ -28,9 +29,13 @@ export interface SwarmRuntimeOptions extends ConnectionOptions {
 const TASK_POLL_MS = 10;
 const TASK_START_TIMEOUT_MS = 120_000;
 
+/** Refuses, before connecting to anything, an engine that would be reached over the network without TLS. */
 export function createSwarmRuntime(opts: SwarmRuntimeOptions): Runtime {
-  const manager = new Connection(opts);
-  return new SwarmRuntime(manager, new SwarmNodes(manager, opts.engines));
+  const { engines, certPath, insecure, ...connection } = opts;
+  const nodes = nodeEngineAccess(engines, { certPath, insecure });
+  const endpoint = opts.dockerHost || process.env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
+  const manager = new Connection({ ...connection, ...managerAccess(endpoint, opts.tls, { insecure }) });
+  return new SwarmRuntime(manager, new SwarmNodes(manager, nodes));
 }
 
 export class SwarmRuntime implements Runtime {
