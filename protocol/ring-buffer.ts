@@ -10,8 +10,16 @@ export class RingBuffer {
   /** Bytes appended since the start: the position of the next byte. */
   private total = 0;
 
-  constructor(readonly capacity: number) {
+  /**
+   * `origin`: the position of the first byte appended, for a buffer that continues output counted
+   * elsewhere (a session taken over from another replica goes on from where the browser got to).
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly origin = 0,
+  ) {
     this.bytes = Buffer.allocUnsafe(capacity);
+    this.total = origin;
   }
 
   get end(): number {
@@ -20,7 +28,7 @@ export class RingBuffer {
 
   /** The position of the oldest byte still held. */
   get start(): number {
-    return Math.max(0, this.total - this.capacity);
+    return Math.max(this.origin, this.total - this.capacity);
   }
 
   append(chunk: Buffer) {

@@ -84,6 +84,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const pubsub = await createPubSub(database, log, { maxBacklog: config.subscriptionBacklog });
   const metrics = createMetrics();
   const bootedAt = new Date();
+  const replicas = new ReplicaRegistry(database.db, log, config.replicaHeartbeatMs);
   const services: Services = {
     config,
     database,
@@ -101,12 +102,13 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     garbageCollector: undefined as unknown as GarbageCollector,
     serviceReports: noReports,
     agents: noAgents,
-    terminals: new TerminalSessions(config.terminalDetachSeconds * 1000, config.terminalSessionsPerSpace, log),
+    remoteTerminals: null,
+    terminals: new TerminalSessions(database.db, replicas, config.terminalDetachSeconds * 1000, config.terminalSessionsPerSpace, log),
     scheduler: undefined as unknown as Scheduler,
     activity: undefined as unknown as ActivityRecorder,
     templateImages: undefined as unknown as TemplateImagePulls,
     oidc: null,
-    replicas: new ReplicaRegistry(database.db, log, config.replicaHeartbeatMs),
+    replicas,
     replicaSecret: await loadReplicaSecret(database.db, config.replicaSecret),
     webhooks: undefined as unknown as WebhookDeliveryWorker,
   };

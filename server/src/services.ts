@@ -13,6 +13,7 @@ import type { GarbageCollector } from './spaces/garbage-collector.js';
 import type { ServiceReports } from './spaces/service-report.js';
 import type { AgentConnections } from './agent-gateway/types.js';
 import type { TerminalSessions } from './terminal/sessions.js';
+import type { RemoteTerminals } from './terminal/remote.js';
 import type { ActivityRecorder } from './scheduler/activity.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { TemplateImagePulls } from './templates/image-pulls.js';
@@ -43,6 +44,8 @@ export interface Services {
   agents: AgentConnections;
   /** Shells that outlive their sockets (the web terminal's sessions). */
   terminals: TerminalSessions;
+  /** Terminal sessions held by other replicas, reached through the relay; set by its feature. */
+  remoteTerminals: RemoteTerminals | null;
   /** Automatic stops (schedule, maximum uptime, idle) and their warnings. */
   scheduler: Scheduler;
   /** Where terminals, proxies and the agent gateway count a space's activity. */

@@ -6,7 +6,9 @@ import type { Logger } from '../logger.js';
 import { answer } from '../proxy/reverse-proxy.js';
 import type { ReplicaRegistry } from '../replicas/registry.js';
 import { MAX_RELAY_FRAME } from './client.js';
-import { RELAY_HEADER, SeenNonces, verifyRelay, type RelayClaims } from './signature.js';
+import { RELAY_HEADER, SeenNonces, verifyRelay, type RelayClaims, type RelayOpen } from './signature.js';
+import { parseSize } from '../terminal/backend.js';
+import type { TerminalSessions } from '../terminal/sessions.js';
 import { truncate } from '../terminal/route.js';
 import { RELAY_FAILED, RELAY_REFUSED, relayStream, sendControl } from './stream.js';
 
@@ -16,7 +18,7 @@ import { RELAY_FAILED, RELAY_REFUSED, relayStream, sendControl } from './stream.
  * token means nothing here (the replica that relays has authorized the user already). A refusal is
  * a plain 401 before any WebSocket exists.
  */
-export function createRelayRoute(local: AgentConnections, registry: ReplicaRegistry, secret: Buffer, log: Logger) {
+export function createRelayRoute(local: AgentConnections, terminals: TerminalSessions, registry: ReplicaRegistry, secret: Buffer, log: Logger) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_RELAY_FRAME, perMessageDeflate: false });
   const nonces = new SeenNonces();
 
@@ -29,6 +31,7 @@ export function createRelayRoute(local: AgentConnections, registry: ReplicaRegis
       log.warn({ remote: req.socket.remoteAddress, reason: claims }, 'refused a relay request');
       return answer(socket, 401, 'Only another replica of this Knot may relay here.');
     }
+    if (claims.open.kind === 'session') return attachSession(req, socket, head, claims, claims.open);
     const opened = await open(claims);
     if (socket.destroyed) {
       if (!(opened instanceof Error)) opened.close();
@@ -38,6 +41,22 @@ export function createRelayRoute(local: AgentConnections, registry: ReplicaRegis
       if (opened instanceof Error) return ws.close(opened instanceof AgentRefusal ? RELAY_REFUSED : RELAY_FAILED, truncate(opened.message));
       log.info({ spaceId: claims.spaceId, kind: claims.open.kind, userId: claims.by, fromReplica: claims.from }, 'relaying a stream to this replica\'s agent');
       serve(ws, opened);
+    });
+  }
+
+  /**
+   * A browser reconnected through another replica to a terminal session held here: the relay
+   * socket is attached to the session like the browser's own (replay from `from`, then live).
+   * Only the session of the user and space the other replica authorized is found.
+   */
+  function attachSession(req: IncomingMessage, socket: Duplex, head: Buffer, claims: RelayClaims, open: Extract<RelayOpen, { kind: 'session' }>) {
+    const session = claims.by ? terminals.find(open.session, claims.spaceId, claims.by) : null;
+    const size = open.cols === undefined && open.rows === undefined ? null : parseSize(open.cols, open.rows);
+    const from = Number.isSafeInteger(open.from) && open.from! >= 0 ? open.from : undefined;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!session) return ws.close(4410, 'That terminal session has ended.');
+      log.info({ spaceId: claims.spaceId, userId: claims.by, fromReplica: claims.from, session: open.session.slice(0, 6) }, 'relaying a terminal session held here');
+      session.attach(ws, from, size);
     });
   }
 

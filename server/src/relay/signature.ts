@@ -9,7 +9,9 @@ const LIFETIME_MS = 30_000;
 export type RelayOpen =
   | { kind: 'dial'; port: number }
   | { kind: 'shell'; shell: string; cols: number; rows: number; keep?: string }
-  | { kind: 'resume'; keep: string; from: number };
+  | { kind: 'resume'; keep: string; from: number }
+  /** A browser's terminal socket reattaching to a session this replica holds (terminal/remote.ts). */
+  | { kind: 'session'; session: string; from?: number; cols?: number; rows?: number };
 
 export interface RelayClaims {
   /** The replica the request is for: a signature cannot be replayed to another one. */

@@ -21,7 +21,56 @@ export async function openAgentShell(
 ): Promise<TerminalBackend> {
   const key = randomBytes(18).toString('base64url');
   const first = await agents.openShell(spaceId, { shell, cols: size.cols, rows: size.rows, keep: key }, asker);
-  return new ResumableAgentShell(agents, spaceId, key, first, size, detachMs, log, asker);
+  return new ResumableAgentShell(agents, spaceId, key, first, size, detachMs, log, asker, 0);
+}
+
+/**
+ * A shell the space's agent keeps under `key`, resumed from output byte `from`: the terminal of a
+ * replica that died, taken over by this one. Waits up to `waitMs` for the agent to be reachable
+ * (it is reconnecting too); throws AgentRefusal when the agent no longer has that shell.
+ */
+export async function resumeAgentShell(
+  agents: AgentConnections,
+  spaceId: string,
+  key: string,
+  from: number,
+  size: TerminalSize,
+  detachMs: number,
+  waitMs: number,
+  log: Logger,
+  asker: string,
+): Promise<TerminalBackend> {
+  const shell = await resumeWhenBack(agents, spaceId, key, from, asker, Date.now() + waitMs, () => false);
+  if (!shell) throw new Error('the space\'s agent did not come back in time');
+  shell.resize(size.cols, size.rows);
+  return new ResumableAgentShell(agents, spaceId, key, shell, size, detachMs, log, asker, from);
+}
+
+/**
+ * Waits for the agent to be reachable and asks it for the kept shell from byte `from`; null when
+ * `deadline` passed or `gaveUp()`. An AgentRefusal (the agent no longer has the shell) is thrown;
+ * anything else (it left again, timed out) waits on.
+ */
+async function resumeWhenBack(
+  agents: AgentConnections,
+  spaceId: string,
+  key: string,
+  from: number,
+  asker: string,
+  deadline: number,
+  gaveUp: () => boolean,
+): Promise<AgentShell | null> {
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0 || gaveUp()) return null;
+    try {
+      await agents.whenConnected(spaceId, AbortSignal.timeout(left));
+      return await agents.resumeShell(spaceId, key, from, asker);
+    } catch (err) {
+      if (err instanceof AgentRefusal) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100).unref());
+    }
+  }
 }
 
 class ResumableAgentShell implements TerminalBackend {
@@ -32,19 +81,20 @@ class ResumableAgentShell implements TerminalBackend {
   private current: AgentShell | null = null;
   /** Keystrokes that arrived while the agent was away: sent on the resumed stream (the socket is paused meanwhile). */
   private held: { chunk: Buffer; done: (err?: Error | null) => void }[] = [];
-  /** Output bytes received from the agent: where a resume starts. */
-  private received = 0;
   private done = false;
 
   constructor(
     private readonly agents: AgentConnections,
     private readonly spaceId: string,
-    private readonly key: string,
+    /** The agent keeps the shell under this name through a lost connection (TerminalBackend.keep). */
+    readonly keep: string,
     first: AgentShell,
     private size: TerminalSize,
     private readonly detachMs: number,
     private readonly log: Logger,
     private readonly asker: string,
+    /** Output bytes received from the agent (from its first): where a resume starts. */
+    private received: number,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
     this.input = new Writable({
@@ -96,24 +146,17 @@ class ResumableAgentShell implements TerminalBackend {
 
   /** Waits for the agent to connect again and asks it for the shell from the byte we got to. */
   private async resume() {
-    const deadline = Date.now() + this.detachMs;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) return this.finish(null);
-      try {
-        await this.agents.whenConnected(this.spaceId, AbortSignal.timeout(left));
-        const shell = await this.agents.resumeShell(this.spaceId, this.key, this.received, this.asker);
-        if (this.done) return shell.close();
-        this.attach(shell);
-        shell.resize(this.size.cols, this.size.rows);
-        this.log.info({ spaceId: this.spaceId, from: this.received }, 'terminal: the agent is back and resumed the shell');
-        return;
-      } catch (err) {
-        // The agent no longer has the shell; anything else (it left again, timed out) waits on.
-        if (err instanceof AgentRefusal) return this.finish(null);
-        await new Promise((resolve) => setTimeout(resolve, 100).unref());
-      }
+    let shell: AgentShell | null;
+    try {
+      shell = await resumeWhenBack(this.agents, this.spaceId, this.keep, this.received, this.asker, Date.now() + this.detachMs, () => this.done);
+    } catch {
+      return this.finish(null); // the agent no longer has the shell
     }
+    if (!shell) return this.finish(null);
+    if (this.done) return shell.close();
+    this.attach(shell);
+    shell.resize(this.size.cols, this.size.rows);
+    this.log.info({ spaceId: this.spaceId, from: this.received }, 'terminal: the agent is back and resumed the shell');
   }
 
   private finish(code: number | null) {

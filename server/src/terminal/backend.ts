@@ -11,6 +11,12 @@ export interface TerminalBackend {
   exited: Promise<number | null>;
   /** Ends the shell and everything it started, as closing a terminal window does. */
   close(): void;
+  /**
+   * The name the space's agent keeps this shell under through a lost connection (manual spaces),
+   * so another replica can resume it if this one dies; absent for a Docker exec, which dies with
+   * the replica that holds it.
+   */
+  readonly keep?: string;
 }
 
 export interface TerminalSize {

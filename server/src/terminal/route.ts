@@ -5,10 +5,14 @@ import { ACCESS_CHANGES, authorize, endOnRevocation, logRefusal, revocableSocket
 import { mayUse, relationOf } from '../spaces/access.js';
 import { findSpace } from '../spaces/store.js';
 import type { Services } from '../services.js';
-import { openAgentShell } from './agent-shell.js';
+import { openAgentShell, resumeAgentShell } from './agent-shell.js';
 import { DEFAULT_SIZE, parseSize, type TerminalBackend, type TerminalSize } from './backend.js';
 import { openDockerShell } from './docker-shell.js';
+import type { SessionElsewhere } from './session-records.js';
 import type { TerminalSession } from './session.js';
+
+/** How long a session taken over from a replica that died waits for the space's agent (reconnecting too). */
+const TAKEOVER_WAIT_MS = 30_000;
 
 /** A paste larger than this is refused (the socket closes with 1009): no one types a megabyte. */
 export const MAX_TERMINAL_FRAME = 1024 * 1024;
@@ -58,11 +62,14 @@ export function createTerminalRoute(services: Services) {
       access = new Refusal(404, `The template of "${access.space.name}" has no terminal.`);
     }
     let session: TerminalSession | null = null;
+    let elsewhere: SessionElsewhere | null = null;
     const sessionId = url.searchParams.get('session');
     if (!(access instanceof Refusal) && sessionId !== null) {
       session = services.terminals.find(sessionId, access.space.id, access.viewer.user.id);
+      // Held by another replica (the browser reconnected through the load balancer), for the same user and space.
+      if (!session) elsewhere = await services.terminals.elsewhere.locate(sessionId, access.space.id, access.viewer.user.id);
       // Another user's id answers like an expired one, so ids cannot be probed.
-      if (!session) access = new Refusal(410, 'That terminal session has ended.');
+      if (!session && !elsewhere) access = new Refusal(410, 'That terminal session has ended.');
     }
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -78,9 +85,51 @@ export function createTerminalRoute(services: Services) {
       ws.on('error', (err) => services.log.info({ err: err.message }, 'terminal socket error'));
       // What the user types (and resizes) counts as activity for the idle timeout (scheduler/activity.ts).
       ws.on('message', () => services.activity.touch(access.space.id));
-      if (session) return session.attach(ws, from ?? undefined, url.searchParams.has('cols') ? size : null);
+      const askedSize = url.searchParams.has('cols') ? size : null;
+      if (session) return session.attach(ws, from ?? undefined, askedSize);
+      if (elsewhere) return void reattachElsewhere(ws, access, elsewhere, from ?? undefined, askedSize);
       void serve(ws, access, size!);
     });
+  }
+
+  /**
+   * The session is held by another replica. Live: the socket is relayed to it. Dead: a manual
+   * space's shell was kept by its agent, so this replica takes the session over (same id, same
+   * shell, output from what the browser shows); a Docker exec died with that replica, and the
+   * browser hears so (4410: the page says it and opens a new shell).
+   */
+  async function reattachElsewhere(ws: WebSocket, access: SpaceAccess, held: SessionElsewhere, from: number | undefined, size: TerminalSize | null) {
+    const request = { spaceId: access.space.id, session: held.id, userId: access.viewer.user.id, from, size };
+    if (held.replica) {
+      if (!services.remoteTerminals) return ws.close(4410, 'That terminal session has ended.');
+      return services.remoteTerminals.attach(ws, held.replica, request);
+    }
+    if (!held.keep || access.template.platform !== 'MANUAL') {
+      await services.terminals.elsewhere.forgetDead(held);
+      return ws.close(4410, 'The Knot server holding this terminal stopped, and its shell ended with it.');
+    }
+    if (!(await services.terminals.elsewhere.takeOver(held))) {
+      // Another replica took it over first: it is live there now.
+      const now = await services.terminals.elsewhere.locate(held.id, access.space.id, access.viewer.user.id);
+      if (now?.replica && services.remoteTerminals) return services.remoteTerminals.attach(ws, now.replica, request);
+      return ws.close(4410, 'That terminal session has ended.');
+    }
+    ws.pause();
+    const shellSize = size ?? DEFAULT_SIZE;
+    const detachMs = services.config.terminalDetachSeconds * 1000;
+    let backend: TerminalBackend;
+    try {
+      // The agent lost the dead replica too and is reconnecting: it gets a little while.
+      backend = await resumeAgentShell(services.agents, access.space.id, held.keep, from ?? 0, shellSize, detachMs, Math.min(detachMs, TAKEOVER_WAIT_MS), services.log, access.viewer.user.id);
+    } catch (err) {
+      services.log.info({ err, spaceId: access.space.id }, 'terminal: could not resume the shell of a replica that died');
+      await services.terminals.elsewhere.forgetDead({ ...held, replicaId: services.replicas.id });
+      return ws.close(4410, truncate(`The Knot server holding this terminal stopped, and its shell could not be resumed (${(err as Error).message}).`));
+    }
+    const session = services.terminals.adopt(held, access.space.id, access.viewer.user.id, backend, shellSize, from ?? 0);
+    services.log.info({ spaceId: access.space.id, userId: access.viewer.user.id, session: held.id.slice(0, 6), from }, 'terminal: took over the session of a replica that died');
+    session.attach(ws, from, size);
+    ws.resume();
   }
 
   async function serve(ws: WebSocket, access: SpaceAccess, size: TerminalSize) {
@@ -99,7 +148,8 @@ export function createTerminalRoute(services: Services) {
       return;
     }
     if (ws.readyState !== ws.OPEN) return backend.close();
-    const session = services.terminals.create(access.space.id, access.viewer.user.id, backend, size);
+    const session = await services.terminals.create(access.space.id, access.viewer.user.id, backend, size);
+    if (ws.readyState !== ws.OPEN) return session.end();
     services.log.info({ spaceId: access.space.id, userId: access.viewer.user.id, session: session.id.slice(0, 6) }, 'terminal opened');
     session.attach(ws, undefined, null);
     ws.resume();
@@ -119,7 +169,7 @@ export function createTerminalRoute(services: Services) {
     async dispose() {
       offAuth();
       offAccess();
-      services.terminals.closeAll('Knot is shutting down.');
+      await services.terminals.closeAll('Knot is shutting down.');
       for (const { ws } of live) ws.close(1001, 'Knot is shutting down.');
     },
   };

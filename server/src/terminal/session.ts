@@ -37,9 +37,8 @@ interface Attachment {
  * The id is 144 random bits, and the registry only hands a session to its own user and space.
  */
 export class TerminalSession {
-  readonly id = randomBytes(18).toString('base64url');
   readonly createdAt = new Date();
-  private readonly ring = new RingBuffer(REPLAY_BYTES);
+  private readonly ring: RingBuffer;
   private readonly clients = new Set<Attachment>();
   private detachedAt: Date | null = null;
   private expiry: NodeJS.Timeout | null = null;
@@ -55,7 +54,11 @@ export class TerminalSession {
     private readonly detachMs: number,
     private readonly log: Logger,
     private readonly onEnd: (session: TerminalSession) => void,
+    /** A session taken over from a replica that died keeps its id, and its output positions go on from `origin`. */
+    readonly id = randomBytes(18).toString('base64url'),
+    origin = 0,
   ) {
+    this.ring = new RingBuffer(REPLAY_BYTES, origin);
     this.size = size;
     backend.output.on('data', (chunk: Buffer) => this.output(chunk));
     backend.input.on('error', () => {});

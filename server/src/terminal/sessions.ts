@@ -1,28 +1,67 @@
+import type { Db } from '../db.js';
 import type { Logger } from '../logger.js';
+import type { ReplicaRegistry } from '../replicas/registry.js';
 import type { TerminalBackend, TerminalSize } from './backend.js';
+import { SessionRecords, type SessionElsewhere } from './session-records.js';
 import { TerminalSession, type TerminalSessionInfo } from './session.js';
+
+/** How often rows left by replicas that died are looked for. */
+const SWEEP_MS = 60_000;
 
 /**
  * The terminal sessions this server process holds, by id. They live in memory: a restart of Knot
- * ends them (the shells are hung up, as when a window closes), and with several replicas a
- * session is reachable only through the replica that holds it (docs/architecture.md).
+ * ends them (the shells are hung up, as when a window closes). Each is recorded in Postgres
+ * (`terminal_sessions`) with this replica's id, so a browser that reconnects through another
+ * replica is relayed here, or, if this replica died, the other resumes the shell the space's
+ * agent kept (manual spaces).
  */
 export class TerminalSessions {
   private readonly sessions = new Map<string, TerminalSession>();
+  private readonly records: SessionRecords;
+  private readonly sweeper: NodeJS.Timeout;
+  /** Rows of ended sessions being deleted: shutdown waits for them before the database closes. */
+  private readonly forgetting = new Set<Promise<void>>();
 
   constructor(
+    db: Db,
+    registry: ReplicaRegistry,
     private readonly detachMs: number,
     private readonly perSpace: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.records = new SessionRecords(db, registry, detachMs);
+    this.sweeper = setInterval(() => void this.records.sweep().catch((err) => log.warn({ err }, 'could not sweep the terminal sessions of dead replicas')), SWEEP_MS);
+    this.sweeper.unref();
+  }
 
-  create(spaceId: string, userId: string, backend: TerminalBackend, size: TerminalSize): TerminalSession {
-    const session = new TerminalSession(spaceId, userId, backend, size, this.detachMs, this.log, (ended) => {
-      this.sessions.delete(ended.id);
-      this.log.info({ spaceId, userId, session: ended.id.slice(0, 6) }, 'terminal session ended');
-    });
+  /** A new session, recorded before its id is handed out (a reconnect through another replica must find it). */
+  async create(spaceId: string, userId: string, backend: TerminalBackend, size: TerminalSize): Promise<TerminalSession> {
+    const session = this.hold(new TerminalSession(spaceId, userId, backend, size, this.detachMs, this.log, (ended) => this.ended(ended)));
+    await this.records.record(session.id, spaceId, userId, backend.keep).catch((err) => this.log.warn({ err }, 'could not record a terminal session: only this replica will find it'));
+    return session;
+  }
+
+  /** A dead replica's session, taken over here (records.takeOver) with its id and output position. */
+  adopt(taken: SessionElsewhere, spaceId: string, userId: string, backend: TerminalBackend, size: TerminalSize, origin: number): TerminalSession {
+    return this.hold(new TerminalSession(spaceId, userId, backend, size, this.detachMs, this.log, (ended) => this.ended(ended), taken.id, origin));
+  }
+
+  /** Where a session this replica does not hold lives (SessionRecords). */
+  get elsewhere(): Pick<SessionRecords, 'locate' | 'takeOver' | 'forgetDead'> {
+    return this.records;
+  }
+
+  private hold(session: TerminalSession): TerminalSession {
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  private ended(session: TerminalSession) {
+    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+    this.log.info({ spaceId: session.spaceId, userId: session.userId, session: session.id.slice(0, 6) }, 'terminal session ended');
+    const forgetting = this.records.forget(session.id).catch((err) => this.log.warn({ err }, 'could not remove an ended terminal session\'s row'));
+    this.forgetting.add(forgetting);
+    void forgetting.finally(() => this.forgetting.delete(forgetting));
   }
 
   /**
@@ -73,7 +112,9 @@ export class TerminalSessions {
   }
 
   /** At shutdown: every shell is hung up rather than left running unreachable in its space. */
-  closeAll(reason: string) {
+  async closeAll(reason: string): Promise<void> {
+    clearInterval(this.sweeper);
     for (const session of [...this.sessions.values()]) session.end(1001, reason);
+    await Promise.all([...this.forgetting]);
   }
 }
