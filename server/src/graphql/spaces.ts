@@ -244,7 +244,13 @@ function prefetch(event: EventMap['space'], ctx: Context): void {
     );
     rowLoaders.set(ctx.services, loader);
   }
-  loadedForEvent.set(event, loader.load(event.spaceId));
+  const loaded = loader.load(event.spaceId);
+  // Read ahead for an event that may never be sent (its subscriber left, or its backlog was
+  // dropped): a failed read must not become an unhandled rejection, which ends the process (seen
+  // at shutdown with thousands of agents leaving as the database closed). A subscriber that sends
+  // the event still gets the error through changeFromEvent.
+  loaded.catch(() => {});
+  loadedForEvent.set(event, loaded);
 }
 
 /**
