@@ -149,8 +149,9 @@ await new Promise<void>((resolve) => lines.once('line', () => resolve()));
 measuring = true;
 await new Promise((r) => setTimeout(r, input.durationMs));
 measuring = false;
-// Changes sent in the last moments still count once they arrive (a late one counts as its latency).
-const graceUntil = now() + 10_000;
+// Changes sent in the last moments still count once they arrive (a late one counts as its latency);
+// on a loaded machine a backlog takes a while, and only what never comes is lost.
+const graceUntil = now() + 60_000;
 while (pending.size && now() < graceUntil) await new Promise((r) => setTimeout(r, 100));
 const result: AgentsWorkerResult = { connected, disconnects, changes, delivered: latenciesMs.length, latenciesMs };
 console.log(JSON.stringify(result));
