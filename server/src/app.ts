@@ -20,6 +20,7 @@ import { loadCryptoBox } from './crypto-box.js';
 import { createRuntime } from './runtime-choice.js';
 import { SpaceJobs } from './spaces/jobs.js';
 import { SpaceHealth } from './spaces/health.js';
+import { AgentRevival } from './spaces/agent-revival.js';
 import { GarbageCollector } from './spaces/garbage-collector.js';
 import { loadInstallationId } from './installation.js';
 import { UpgradedSockets, waitAtMost } from './shutdown.js';
@@ -98,6 +99,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     runtime,
     spaceJobs: undefined as unknown as SpaceJobs,
     health: undefined as unknown as SpaceHealth,
+    agentRevival: undefined as unknown as AgentRevival,
     instanceId,
     garbageCollector: undefined as unknown as GarbageCollector,
     serviceReports: noReports,
@@ -117,6 +119,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     restartBackoffMs: config.healthRestartBackoffSeconds * 1_000,
     restartLimit: config.healthRestartLimit,
   });
+  services.agentRevival = new AgentRevival(services);
   services.activity = new ActivityRecorder(services);
   services.scheduler = new Scheduler(services, services.spaceJobs);
   services.templateImages = new TemplateImagePulls(services);
@@ -250,6 +253,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
             for (const feature of features) await feature?.dispose?.();
           })()),
           waitAtMost(log, 'the garbage collector', SETTLE_MS, services.garbageCollector.stop()),
+          waitAtMost(log, 'an agent restart under way', SETTLE_MS, services.agentRevival.dispose()),
           waitAtMost(log, 'the scheduler and the last activity', SETTLE_MS, Promise.all([services.scheduler.stop(), services.activity.stop()])),
           // An attempt cut off here is claimed again by a replica once its claim runs out.
           waitAtMost(log, 'webhook deliveries in flight', SETTLE_MS, services.webhooks.stop()),

@@ -87,6 +87,13 @@ export interface Config {
   replicaSecret: string | undefined;
   /** How often a replica writes its heartbeat; three missed beats and the others stop relaying to it. */
   replicaHeartbeatMs: number;
+  /**
+   * The injected agent of a running space that died is started again after this wait, doubling
+   * for each further death soon after (spaces/agent-revival.ts); tests may shorten it (no environment variable).
+   */
+  agentRestartBackoffMs: number;
+  /** Restarts of an injected agent in a row (each dying within a minute) before Knot gives up until the next start. */
+  agentRestartLimit: number;
   /** KNOT_WEBHOOK_ALLOW_PRIVATE=true: webhooks may target private, loopback and link-local addresses (webhooks/url-guard.ts). */
   webhookAllowPrivate: boolean;
   /** The wait before a failed webhook delivery's second attempt (then doubling); tests may shorten it (no environment variable). */
@@ -152,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     // Not an environment variable: one small UPDATE every 2 s per replica, and a replica that died
     // without its port refusing (its machine went) is known dead 6 s later; tests may shorten it.
     replicaHeartbeatMs: overrides.replicaHeartbeatMs ?? 2_000,
+    // Not environment variables: a second lets a live agent's own reconnect win; five tries over ~30 s.
+    agentRestartBackoffMs: overrides.agentRestartBackoffMs ?? 1_000,
+    agentRestartLimit: overrides.agentRestartLimit ?? 5,
     webhookAllowPrivate: overrides.webhookAllowPrivate ?? env.KNOT_WEBHOOK_ALLOW_PRIVATE === 'true',
     webhookRetryBaseMs: overrides.webhookRetryBaseMs ?? 10_000,
     webhookMaxAttempts: overrides.webhookMaxAttempts ?? 10,

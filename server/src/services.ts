@@ -8,6 +8,7 @@ import type { PubSub } from './pubsub.js';
 import type { CryptoBox } from './crypto-box.js';
 import type { Runtime } from './runtime/index.js';
 import type { SpaceJobs } from './spaces/jobs.js';
+import type { AgentRevival } from './spaces/agent-revival.js';
 import type { SpaceHealth } from './spaces/health.js';
 import type { GarbageCollector } from './spaces/garbage-collector.js';
 import type { ServiceReports } from './spaces/service-report.js';
@@ -36,6 +37,8 @@ export interface Services {
   spaceJobs: SpaceJobs;
   /** Space.health, and automatic restarts of unhealthy spaces. */
   health: SpaceHealth;
+  /** Starts the injected agent of a running space again when it dies (asked by the agent gateway). */
+  agentRevival: AgentRevival;
   /** This installation's id, labelled on every Docker object it creates. */
   instanceId: string;
   garbageCollector: GarbageCollector;

@@ -205,6 +205,8 @@ export class AgentGateway implements AgentConnections, ServiceReports {
     if (this.connections.get(connection.spaceId) !== connection) return;
     this.connections.delete(connection.spaceId);
     log.info({ spaceId: connection.spaceId, code }, 'agent disconnected');
+    // A dead injected agent is started again (a live one reconnects by itself; agent-revival.ts tells which).
+    if (!this.disposed) this.services.agentRevival.lost(connection.spaceId);
     const hadReport = connection.report !== null;
     // The lease runs on from the last message, so the timeout counts silence, not connection time.
     const leaseLeft = this.timeoutMs - (Date.now() - connection.lastSeen);

@@ -6,7 +6,7 @@ import { executableOf, missingExecutable } from './command-check.js';
 import { envList, envRecord, labelFilter, toCreateOptions } from './container-spec.js';
 import { RuntimeError, engineMessage, isConnectionError, statusOf } from './errors.js';
 import { watchContainerEvents } from './events.js';
-import { collectExec, startDetached, startExec } from './exec.js';
+import { collectExec, runningExecs, startDetached, startExec } from './exec.js';
 import { ensureNetwork, removeNetwork } from './networks.js';
 import { PullProgress, type PullMessage } from './pull-progress.js';
 import { sharedPulls } from './shared-pulls.js';
@@ -278,6 +278,10 @@ class DockerRuntime implements Runtime {
 
   execDetached(containerId: string, opts: ExecOptions): Promise<void> {
     return startDetached(this.conn, containerId, opts);
+  }
+
+  runningExecs(containerId: string): Promise<string[][]> {
+    return runningExecs(this.conn, containerId);
   }
 
   fillVolume(spec: VolumeFill): Promise<'present' | 'filled'> {

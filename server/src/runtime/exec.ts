@@ -131,3 +131,32 @@ export async function startDetached(conn: Connection, containerId: string, opts:
     throw err;
   }
 }
+
+/**
+ * The commands (entrypoint and arguments) of the processes `docker exec` started in the container
+ * that still run. The engine lists an exec while it runs and forgets it once it exited, so this
+ * tells whether a daemon started with execDetached (the injected agent) is still alive.
+ */
+export async function runningExecs(conn: Connection, containerId: string): Promise<string[][]> {
+  let ids: string[];
+  try {
+    const info = await conn.call('inspect container', (signal) => conn.docker.getContainer(containerId).inspect({ abortSignal: signal }));
+    ids = (info as { ExecIDs?: string[] | null }).ExecIDs ?? [];
+  } catch (err) {
+    if (statusOf(err) === 404) throw new RuntimeError(`container ${containerId} does not exist`, 'not-found', { cause: err });
+    throw err;
+  }
+  const commands = await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const exec = await conn.call('inspect exec', (signal) => conn.docker.getExec(id).inspect({ abortSignal: signal }));
+        return exec.Running ? [exec.ProcessConfig.entrypoint, ...exec.ProcessConfig.arguments] : null;
+      } catch (err) {
+        // Exited and forgotten between the two reads.
+        if (statusOf(err) === 404) return null;
+        throw err;
+      }
+    }),
+  );
+  return commands.filter((c): c is string[] => c !== null);
+}

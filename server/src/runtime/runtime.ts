@@ -257,6 +257,8 @@ export interface Runtime {
   execCollect(containerId: string, cmd: string[]): Promise<ExecResult>;
   /** Starts a process in a running container and returns once the engine started it; nobody waits for it. */
   execDetached(containerId: string, opts: ExecOptions): Promise<void>;
+  /** The commands of the exec'd processes that still run in the container (e.g. to tell whether a detached daemon died). */
+  runningExecs(containerId: string): Promise<string[][]>;
 
   /** Creates the volume if it is missing and copies the archive in unless its marker is there already. */
   fillVolume(spec: VolumeFill): Promise<'present' | 'filled'>;

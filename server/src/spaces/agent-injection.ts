@@ -22,6 +22,11 @@ export interface InjectedAgent {
   start(containerId: string): Promise<void>;
 }
 
+/** Whether an exec'd command (entrypoint and arguments) is the injected agent. */
+export function isInjectedAgent(command: string[]): boolean {
+  return command.includes(`${AGENT_MOUNT}/knot-agent.mjs`);
+}
+
 /** What the space shows when its agent cannot be brought in (the space still runs, without icons). */
 export class AgentNotInjected extends Error {}
 

@@ -33,4 +33,6 @@ export const LABELS = {
   network: 'knot.network',
   /** On a container whose template declares a health check (run by the agent, not Docker). */
   healthcheck: 'knot.healthcheck',
+  /** On a container into which Knot brought its agent (value `injected`): Knot restarts that agent if it dies. */
+  agent: 'knot.agent',
 } as const;

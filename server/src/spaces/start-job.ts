@@ -126,6 +126,8 @@ async function launch(deps: SpaceDeps, space: SpaceRow, announced: Promise<unkno
     [LABELS.templateHash]: template.hash,
     // Docker's health events carry the labels: the template's own check overrides the image's HEALTHCHECK.
     ...(rendered.job.healthcheck ? { [LABELS.healthcheck]: 'agent' } : {}),
+    // Its agent is Knot's to bring back if it dies; a template's own agent is the template's business.
+    ...(agent.injected ? { [LABELS.agent]: 'injected' } : {}),
   };
   const containerId = await runReplacingLeftover(
     deps,

@@ -41,6 +41,7 @@ export class NodeRuntime implements Runtime {
   exec(containerId: string, opts: ExecOptions) { return this.named(() => this.engine.exec(containerId, opts)); }
   execCollect(containerId: string, cmd: string[]) { return this.named(() => this.engine.execCollect(containerId, cmd)); }
   execDetached(containerId: string, opts: ExecOptions) { return this.named(() => this.engine.execDetached(containerId, opts)); }
+  runningExecs(containerId: string) { return this.named(() => this.engine.runningExecs(containerId)); }
 
   /** An engine that does not answer is, for its spaces, a node that is down: the error says which. */
   private async named<T>(call: () => Promise<T>): Promise<T> {

@@ -332,6 +332,10 @@ export class SwarmRuntime implements Runtime {
     return (await this.engineOf(containerId)).execDetached(containerId, opts);
   }
 
+  async runningExecs(containerId: string): Promise<string[][]> {
+    return (await this.engineOf(containerId)).runningExecs(containerId);
+  }
+
   close(): void {
     for (const handle of this.open) handle.close();
     this.open.clear();
