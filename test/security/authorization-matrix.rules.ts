@@ -186,6 +186,7 @@ export const FIELD_RULES: Record<string, Row> = {
   'Mutation.unshareSpace (shared with other, removing someone else)':[UNAUTH,           FORBID,    OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
   // Handing over: the owner or MANAGE_SPACES, as for deleting.
   'Mutation.transferSpace':                                         [UNAUTH,            NOT_FOUND, OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
+  'Mutation.transferSpace (to the caller)':                          [UNAUTH,            NOT_FOUND, FORBID,    NOT_FOUND, NOT_FOUND, NOT_FOUND, 'BAD_USER_INPUT', FORBID],
   'Mutation.transferSpace (shared with other)':                     [UNAUTH,            FORBID,    OK,        NOT_FOUND, NOT_FOUND, NOT_FOUND, OK,        OK],
 };
 

@@ -389,6 +389,10 @@ const CALLS: Record<string, Call> = {
     return { id: fx.sharedManualSpaceId, u };
   }),
   'Mutation.transferSpace': gql(`mutation($id: ID!, $u: ID!) { transferSpace(id: $id, userId: $u) { id } }`, async (a) => ({ id: await newSpace(`handed-${lower(a)}`), u: fx.plainUserId })),
+  'Mutation.transferSpace (to the caller)': gql(`mutation($id: ID!, $u: ID!) { transferSpace(id: $id, userId: $u) { id } }`, async (a) => ({
+    id: await newSpace(`taken-${lower(a)}`),
+    u: as[a].userId ?? fx.plainUserId,
+  })),
   'Mutation.transferSpace (shared with other)': gql(`mutation($id: ID!, $u: ID!) { transferSpace(id: $id, userId: $u) { id } }`, async (a) => ({
     id: await newSharedSpace(`handed-shared-${lower(a)}`),
     u: fx.plainUserId,

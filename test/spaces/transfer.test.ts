@@ -71,6 +71,22 @@ describe('handing a space to another user', () => {
     expect(audit.auditLog.entries.some((e) => e.action === 'transferSpace')).toBe(false);
   });
 
+  it("lets no manager take someone's space for themselves: that would hand them its files, which MANAGE_SPACES does not give", async () => {
+    const role = await h.admin.client.data<{ createRole: { id: string } }>(`mutation { createRole(name: "space managers", permissions: [MANAGE_SPACES]) { id } }`);
+    const mona = await createUser(h.server, h.admin.client, 'mona', [role.createRole.id]);
+    const group = (await h.admin.client.data<{ groups: { id: string }[] }>(`{ groups { id } }`)).groups.map((g) => g.id);
+    await h.admin.client.data(`mutation($id: ID!, $g: [ID!]) { updateUser(id: $id, input: { groupIds: $g }) { id } }`, { id: mona.userId, g: group });
+    const refused = await mona.client.request(TRANSFER, { id: spaceId, u: mona.userId });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'userId' });
+    expect(refused.errors?.[0]?.message).toMatch(/only alice can hand "notes" to you/i);
+    expect(await ownerOf()).toBe('alice');
+    // Mona's own space, though, is hers to give.
+    const own = await h.createSpace({ templateId, name: 'monas' }, mona.client);
+    const given = await mona.client.data<{ transferSpace: { owner: { username: string } } }>(TRANSFER, { id: own.id, u: bob.userId });
+    expect(given.transferSpace.owner.username).toBe('bob');
+    await mona.client.close();
+  });
+
   it('hands a stopped space over with its volume and data, clears its shares, and moves it between the two lists live', async () => {
     await alice.client.data(SHARE, { id: spaceId, u: carol.userId });
     const alicesList = alice.client.subscribe<{ spacesChanged: SpaceChange }>(SPACES_CHANGED, {});

@@ -52,7 +52,7 @@ builder.mutationFields((t) => ({
     type: SpaceRef,
     nullable: true,
     description:
-      "Null when you no longer see it afterwards (you handed your own space away). Hands a stopped space to another user (the owner or MANAGE_SPACES): SPACE_NOT_STOPPED unless stopped or failed, NAME_TAKEN when they have a space by one of its names, and their quota (QUOTA_EXCEEDED) and template access (FORBIDDEN) apply. Its volumes and their data come with it; its shares are cleared.",
+      "Null when you no longer see it afterwards (you handed your own space away). Hands a stopped space to another user (the owner or MANAGE_SPACES): SPACE_NOT_STOPPED unless stopped or failed, NAME_TAKEN when they have a space by one of its names, and their quota (QUOTA_EXCEEDED) and template access (FORBIDDEN) apply. A manager cannot hand someone else's space to themselves (FORBIDDEN): it would give them its files. Its volumes and their data come with it; its shares are cleared.",
     args: { id: t.arg.id({ required: true }), userId: t.arg.id({ required: true }) },
     resolve: async (_root, { id, userId }, ctx) => {
       const viewer = requireViewer(ctx);

@@ -28,6 +28,16 @@ export async function transferSpace(deps: Pick<SpaceDeps, 'db' | 'pubsub'>, view
   const [target] = isUuid(userId) ? await deps.db.select().from(users).where(eq(users.id, userId)) : [];
   if (!target) throw new KnotError('NOT_FOUND', 'That user was not found.', { field: 'userId' });
   if (target.id === space.ownerId) throw badInput('userId', `${target.username} already owns "${space.name}".`);
+  if (target.id === viewer.user.id) {
+    // A manager taking a space would get its files, keys and tokens: the inside of someone's
+    // environment, which MANAGE_SPACES does not give (for the same reason only the owner shares).
+    const [owner] = await deps.db.select({ username: users.username }).from(users).where(eq(users.id, space.ownerId));
+    throw new KnotError(
+      'FORBIDDEN',
+      `Only ${owner?.username ?? 'its owner'} can hand "${space.name}" to you: managing spaces does not let you take one, with its files, for yourself. Hand it to someone else, or ask its owner.`,
+      { field: 'userId' },
+    );
+  }
   if (!target.active) throw badInput('userId', `${target.username} is deactivated and cannot own a space.`);
   refuseUnlessStopped(space);
   const template = await getTemplate(deps.db, space.templateId);
