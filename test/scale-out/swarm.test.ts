@@ -8,12 +8,12 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSwarmRuntime, parseEngines, type Runtime } from '../../server/src/runtime/index.js';
+import { createDockerRuntime, createSwarmRuntime, parseEngines, readEngineTls, type Runtime } from '../../server/src/runtime/index.js';
 import { BUSYBOX_IMAGE } from '../helpers/env.js';
 import type { GraphQLTestClient } from '../helpers/graphql.js';
 import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.js';
 import { startTestSwarm, type TestSwarm } from '../helpers/swarm.js';
-import { makeCa } from '../helpers/tls-certs.js';
+import { issue, makeCa } from '../helpers/tls-certs.js';
 import { waitFor } from '../helpers/wait.js';
 import { CREATE_SPACE, CREATE_TEMPLATE, DELETE_SPACE, RESTART_SPACE, START_SPACE, STOP_SPACE, UPDATE_TEMPLATE, containerOf } from '../spaces/fixture.js';
 import { SERVICES_FIELDS, agentBundle, plainJob } from '../agent/fixture.js';
@@ -123,7 +123,7 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     expect(await swarm.docker(workerNamed(running.node), 'volume', 'ls', '-q', '--filter', `label=knot.space=${id}`)).toBe('');
   });
 
-  it("reaches a node's engine over TLS, and refuses one whose certificate its CA did not sign", async () => {
+  it("reaches a node's engine over TLS, refuses one whose certificate its CA did not sign, and is refused with a client certificate the engine does not trust", async () => {
     const worker = swarm.workers[1]!;
     expect(worker.knotHost).toMatch(/^tcp:\/\/.+:2376$/);
     // Knot's own client certificate and CA: the engine answers (with the image copied onto it).
@@ -144,6 +144,25 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
         );
       } finally {
         misled.close();
+      }
+      // Knot's client certificate signed by a CA the engine does not trust: the engine refuses Knot.
+      const strangerCerts = await issue(impostor, path.join(wrong, 'stranger', worker.hostname), { name: 'knot' });
+      await copyFile(path.join(swarm.certPath!, worker.hostname, 'ca.pem'), path.join(strangerCerts, 'ca.pem'));
+      const stranger = createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines), certPath: path.join(wrong, 'stranger') });
+      try {
+        await expect(stranger.onNode(worker.hostname).hasImage(BUSYBOX_IMAGE)).rejects.toThrow(
+          new RegExp(`node ${worker.hostname} is down: Docker engine at ${worker.knotHost} .*client certificate in ${strangerCerts}`),
+        );
+      } finally {
+        stranger.close();
+      }
+      // The same files as DOCKER_TLS_VERIFY/DOCKER_CERT_PATH give them, for one engine reached directly (KNOT_RUNTIME=docker).
+      const direct = createDockerRuntime({ dockerHost: worker.knotHost, tls: readEngineTls(path.join(swarm.certPath!, worker.hostname), 'the test') });
+      try {
+        await direct.ping();
+        expect(await direct.hasImage(BUSYBOX_IMAGE)).toBe(true);
+      } finally {
+        direct.close();
       }
       // And without any TLS: refused before a connection is made, unless the network is declared trusted.
       expect(() => createSwarmRuntime({ dockerHost: swarm.manager.dockerHost, engines: parseEngines(swarm.engines) })).toThrow(
