@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'TOTP_ALREADY_ENABLED'
   /** KNOT_LOCAL_LOGIN=false: password login and the first-run form are off; sign in through the identity provider. */
   | 'LOCAL_LOGIN_DISABLED'
+  /** A password change for an account made by single sign-on: it has no password in Knot; it signs in at its provider. */
+  | 'NO_LOCAL_PASSWORD'
   /** A webhook's URL is, or resolves to, a private, loopback or link-local address (docs/webhooks.md). */
   | 'WEBHOOK_URL_REFUSED';
 

@@ -5,7 +5,7 @@ import { setupAdmin, startTestServer, type TestServer } from '../helpers/server.
 import type { GraphQLTestClient } from '../helpers/graphql.js';
 import { httpGet } from '../proxy/fixture.js';
 import { ensureWebBuild } from './build-web.js';
-import { WIDE, launchBrowser, open, screenshot } from './browser.js';
+import { WIDE, contextAs, launchBrowser, open, screenshot } from './browser.js';
 
 interface UserView {
   id: string;
@@ -17,7 +17,8 @@ interface UserView {
 /**
  * Single sign-on in Chromium against a real OpenID provider (oidc-provider, started here): the
  * provider's own login and consent pages, Knot's callback, groups synced from the claim, logout
- * through the provider, and answers that were tampered with on the way.
+ * through the provider, no password form for an account without a Knot password (and its SSO mark
+ * on the Users page), and answers that were tampered with on the way.
  */
 describe('single sign-on with an OpenID Connect provider', () => {
   let provider: TestOidcProvider;
@@ -112,6 +113,25 @@ describe('single sign-on with an OpenID Connect provider', () => {
     const after = await users();
     expect(after).toHaveLength(before.length);
     expect(after.find((u) => u.username === 'Jane-Doe')).toMatchObject({ id: before.find((u) => u.username === 'Jane-Doe')!.id, groupIds: [groupIds.ops] });
+  });
+
+  it('tells an account of single sign-on where it signs in instead of offering a password form, and marks it on the Users page', async () => {
+    const page = await browserPage();
+    await open(page, '/login');
+    await signInAtProvider(page, 'jane-0001');
+    await page.waitForURL(`${server.url}/spaces`);
+    await open(page, '/profile');
+    await page.getByRole('region', { name: 'Password' }).getByText('You sign in with Test IdP. Knot keeps no password for your account: change your password there.').waitFor();
+    expect(await page.getByLabel('Current password').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Change password' }).count()).toBe(0);
+    await screenshot(page, 'sso-profile');
+
+    const { context, page: adminPage } = await contextAs(browser, server, 'admin');
+    contexts.push(context);
+    await open(adminPage, '/admin/users');
+    await adminPage.locator('tr[data-user="Jane-Doe"]').getByText('SSO · Test IdP', { exact: true }).waitFor();
+    expect(await adminPage.locator('tr[data-user="admin"]').getByText('SSO', { exact: false }).count()).toBe(0);
+    await screenshot(adminPage, 'users-sso');
   });
 
   it('gives a second person with a clashing name a unique username', async () => {

@@ -9,7 +9,7 @@ import type { EventMap, PubSub } from '../pubsub.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { nameTakenOnRace } from './unique.js';
 import { ADMIN_ROLE_ID } from './permissions.js';
-import { generateServicePassword, hashPassword, hashToken, needsRehash, newToken, verifyPassword, type ScryptCost } from './secrets.js';
+import { generateServicePassword, hasLocalPassword, hashPassword, hashToken, needsRehash, newToken, verifyPassword, type ScryptCost } from './secrets.js';
 import {
   LIMITS,
   checkEmail,
@@ -28,7 +28,8 @@ export interface AccountDeps {
   db: Db;
   pubsub: PubSub;
   viewers: Pick<ViewerResolver, 'invalidateAll'>;
-  config: { passwordHashCost: ScryptCost; autoStopWarningSeconds: number };
+  /** `oidc`: to name the provider to an account of single sign-on. */
+  config: { passwordHashCost: ScryptCost; autoStopWarningSeconds: number; oidc?: { name: string } | undefined };
   loginThrottle: LoginThrottle;
 }
 
@@ -265,6 +266,15 @@ export async function updateProfile(deps: AccountDeps, viewer: Viewer, input: Pr
     changes.servicePassword = input.servicePassword === '' ? generateServicePassword() : checkServicePassword(input.servicePassword);
   }
   if (input.newPassword != null) {
+    // Said plainly: "the current password is wrong" would send the user looking for one that never existed.
+    if (!hasLocalPassword(viewer.user.passwordHash)) {
+      const provider = deps.config.oidc?.name ?? 'your identity provider';
+      throw new KnotError(
+        'NO_LOCAL_PASSWORD',
+        `Your account signs in with ${provider} and has no password in Knot to change. Change your password at ${provider}.`,
+        { field: 'newPassword' },
+      );
+    }
     checkPassword(input.newPassword, 'newPassword');
     if (!input.currentPassword) throw badInput('currentPassword', 'The current password is wrong.');
     const reservation = deps.loginThrottle.reserve(viewer.user.username, address);

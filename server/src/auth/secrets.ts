@@ -81,6 +81,12 @@ function parseHash(stored: string): StoredHash | null {
   return { cost, salt: Buffer.from(parts[2], 'base64'), key: Buffer.from(parts[3], 'base64') };
 }
 
+/** No password hashes to this: an account made by single sign-on has no password until an admin sets one. */
+export const NO_PASSWORD = '!sso';
+
+/** False for an account made by single sign-on that no admin has given a password: it signs in at its provider only. */
+export const hasLocalPassword = (stored: string): boolean => stored !== NO_PASSWORD;
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parsed = parseHash(stored);
   if (!parsed) return false;

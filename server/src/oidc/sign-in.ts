@@ -2,7 +2,7 @@ import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import { groups, sessions, userIdentities, userRoles, users } from '../../../schema/db/index.js';
 import { authChanged, SESSION_DAYS, type AccountDeps } from '../auth/accounts.js';
 import { ADMIN_ROLE_ID } from '../auth/permissions.js';
-import { generateServicePassword, hashToken, newToken } from '../auth/secrets.js';
+import { generateServicePassword, hashToken, newToken, NO_PASSWORD } from '../auth/secrets.js';
 import { checkEmail } from '../auth/validation.js';
 import type { UserRow } from '../auth/viewer.js';
 import { recordAudit } from '../audit.js';
@@ -12,9 +12,6 @@ import { KnotError } from '../errors.js';
 import { setUserGroups } from '../groups/store.js';
 import { recordUserEvent } from '../webhooks/events.js';
 import { sanitizeUsername, uniqueUsername } from './username.js';
-
-/** No password hashes to this: an account made by single sign-on has no password until an admin sets one. */
-const NO_PASSWORD = '!sso';
 
 export interface VerifiedClaims {
   iss: string;

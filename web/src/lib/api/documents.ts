@@ -18,7 +18,7 @@ const SpaceFields = graphql(`
 const RoleFields = graphql(`fragment RoleFields on Role { id name builtIn permissions }`);
 
 const UserFields = graphql(
-  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey twoFactorEnabled twoFactorSetupRequired groupIds quotaOverride { maxSpaces computeUnits storageUnits } roles { ...RoleFields } }`,
+  `fragment UserFields on User { id username email active preferredShell timezone sshPublicKey twoFactorEnabled twoFactorSetupRequired hasPassword singleSignOn { issuer name } groupIds quotaOverride { maxSpaces computeUnits storageUnits } roles { ...RoleFields } }`,
   [RoleFields],
 );
 
