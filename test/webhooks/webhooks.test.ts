@@ -274,6 +274,24 @@ describe('bad input is refused with a code, and nothing is saved', () => {
   });
 });
 
+describe('the audit log', () => {
+  it("shows a webhook's address but not its path or query, which many receivers use as a secret (chat services' incoming hooks)", async () => {
+    const role = await admin.data<{ createRole: { id: string } }>(`mutation { createRole(name: "auditors", permissions: [VIEW_AUDIT_LOG]) { id } }`);
+    const auditor = await createUser(server, admin, newUsername('auditor'), [role.createRole.id]);
+    const secretPath = '/services/T0001/B0002/hook-token-9f8e7d6c';
+    const hookId = await createHook(admin, `${secretPath}?key=query-token-5a4b`, ['user.deleted']);
+    await admin.data(`mutation($id: ID!) { deleteWebhook(id: $id) }`, { id: hookId });
+    const log = await auditor.client.data<{ auditLog: { entries: { action: string; objectId: string; details: Record<string, unknown> }[] } }>(
+      `{ auditLog(first: 100) { entries { action objectId details } } }`,
+    );
+    const entries = log.auditLog.entries.filter((e) => e.objectId === hookId);
+    expect(entries.map((e) => e.action).sort()).toEqual(['createWebhook', 'deleteWebhook']);
+    for (const entry of entries) expect(entry.details.url).toBe(new URL(receiver.url('/')).origin);
+    expect(JSON.stringify(entries)).not.toMatch(/hook-token|query-token/);
+    await auditor.client.close();
+  });
+});
+
 describe('address ranges and backoff', () => {
   it('allows public unicast only', () => {
     expect(refusedRange('93.184.216.34')).toBeNull();

@@ -47,6 +47,15 @@ function checkEvents(events: readonly string[]): WebhookEvent[] {
   return unique;
 }
 
+/**
+ * The audit log is read with VIEW_AUDIT_LOG, not MANAGE_WEBHOOKS: it gets where a hook points
+ * (scheme, host, port), never its path or query, which receivers such as chat services' incoming
+ * hooks use as the secret that lets anyone post.
+ */
+function auditedUrl(url: string): string {
+  return new URL(url).origin;
+}
+
 export async function createWebhook(deps: StoreDeps, viewer: Viewer, input: Required<Pick<WebhookInput, 'url' | 'secret' | 'events'>> & WebhookInput): Promise<WebhookRow> {
   const events = checkEvents(input.events ?? []);
   const secret = checkSecret(input.secret ?? '');
@@ -56,7 +65,7 @@ export async function createWebhook(deps: StoreDeps, viewer: Viewer, input: Requ
       .insert(webhooks)
       .values({ url, events, secretSealed: deps.box.seal(secret), active: input.active ?? true })
       .returning();
-    await recordAudit(tx, viewer, { action: 'createWebhook', objectType: 'webhook', objectId: row!.id, details: { url, events } });
+    await recordAudit(tx, viewer, { action: 'createWebhook', objectType: 'webhook', objectId: row!.id, details: { url: auditedUrl(url), events } });
     return row!;
   });
 }
@@ -87,7 +96,7 @@ export async function deleteWebhook(deps: StoreDeps, viewer: Viewer, id: string)
   await deps.db.transaction(async (tx) => {
     const [row] = await tx.delete(webhooks).where(eq(webhooks.id, id)).returning({ url: webhooks.url });
     if (!row) throw notFound('That webhook');
-    await recordAudit(tx, viewer, { action: 'deleteWebhook', objectType: 'webhook', objectId: id, details: { url: row.url } });
+    await recordAudit(tx, viewer, { action: 'deleteWebhook', objectType: 'webhook', objectId: id, details: { url: auditedUrl(row.url) } });
   });
 }
 
