@@ -15,6 +15,7 @@
  * 2. The lateness of automatic stops: when the stop transition to STOPPING committed (its audit
  *    entry's time) minus the due time it records. p50 and p99; target p99 under 2 s.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,7 +92,7 @@ export async function benchScheduler(): Promise<BenchResult[]> {
   const log = createLogger('silent');
   const opened = await openDatabase(config, log);
   const pubsub = await createPubSub(opened, log);
-  const deps: SpaceDeps = { db: opened.db, pubsub, log, config, runtime: fakeRuntime, box: loadCryptoBox(dataDir, undefined), instanceId: 'bench' };
+  const deps: SpaceDeps = { db: opened.db, pubsub, log, config, runtime: fakeRuntime, box: loadCryptoBox(dataDir, undefined), instanceId: 'bench', replicas: { id: randomUUID(), live: async () => new Set() } };
   const jobs = new SpaceJobs(deps);
   const scheduler = new Scheduler(deps, jobs);
   try {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { and, eq, gt, isNotNull, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNotNull, lt, not, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { replicas, spaces } from '../../../schema/db/index.js';
 import type { Db } from '../db.js';
 import type { Logger } from '../logger.js';
@@ -105,6 +105,17 @@ export class ReplicaRegistry {
         ),
       );
     return row ?? null;
+  }
+
+  /** Of these replica ids (e.g. read from a label: anything), the ones not `gone`. */
+  async live(ids: string[]): Promise<Set<string>> {
+    const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+    if (!valid.length) return new Set();
+    const rows = await this.db
+      .select({ id: replicas.id })
+      .from(replicas)
+      .where(and(inArray(replicas.id, valid), not(this.gone(replicas.id))));
+    return new Set(rows.map((r) => r.id));
   }
 
   /** At shutdown: the others stop relaying here at once rather than when the row goes stale. */

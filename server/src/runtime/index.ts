@@ -5,5 +5,5 @@ export { constraintProblem } from './swarm/constraints.js';
 export { DEFAULT_DOCKER_HOST } from './connection.js';
 export { readEngineTls, type EngineTls } from './tls.js';
 export { RuntimeError, RuntimeUnavailableError, type RuntimeErrorReason } from './errors.js';
-export { FILL_HELPER_LABEL, FILL_HELPER_MAX_AGE_SECONDS, LOST_NODE_DETAIL } from './runtime.js';
+export { FILL_HELPER_LABEL, FILL_HELPER_MAX_AGE_SECONDS, FILL_OWNER_LABEL, LOST_NODE_DETAIL } from './runtime.js';
 export type * from './runtime.js';

@@ -186,6 +186,8 @@ export interface VolumeFill {
 
 /** On the never-started helper container of a volume fill: the volume it fills. */
 export const FILL_HELPER_LABEL = 'knot.fill';
+/** On a fill helper: the replica (server process) whose copy it is; once that replica is gone, so is the copy. */
+export const FILL_OWNER_LABEL = 'knot.fill-owner';
 /**
  * A fill helper lives while its copy runs (at most FILL_COPY_TIMEOUT_MS); one older than this
  * belongs to a server that was killed mid-fill, whatever replica made it.

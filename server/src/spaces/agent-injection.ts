@@ -4,7 +4,7 @@
  * content, mounted read-only into the space, and started with `docker exec` once the space runs.
  */
 import { AgentPackageUnavailable, PACKAGE_MARKER, loadAgentPackage, type AgentPackage } from '../agent-gateway/agent-package.js';
-import type { MountSpec, Runtime } from '../runtime/index.js';
+import { FILL_OWNER_LABEL, type MountSpec, type Runtime } from '../runtime/index.js';
 import type { JobSpec } from '../templates/index.js';
 import { LABELS, type SpaceDeps } from './deps.js';
 
@@ -50,7 +50,7 @@ function agentPackage(): Promise<AgentPackage> {
 const filled = new WeakMap<Runtime, Map<string, Promise<unknown>>>();
 
 /** Makes sure the package's volume is complete on this engine; `image` is present there (the space's own). */
-export async function prepareAgent(deps: Pick<SpaceDeps, 'runtime' | 'log' | 'instanceId'>, image: string): Promise<InjectedAgent> {
+export async function prepareAgent(deps: Pick<SpaceDeps, 'runtime' | 'log' | 'instanceId' | 'replicas'>, image: string): Promise<InjectedAgent> {
   let pkg: AgentPackage;
   try {
     pkg = await agentPackage();
@@ -68,8 +68,9 @@ export async function prepareAgent(deps: Pick<SpaceDeps, 'runtime' | 'log' | 'in
       .fillVolume({
         name: volume,
         labels: { [LABELS.managed]: 'true', [AGENT_PACKAGE_LABEL]: pkg.id },
-        // The volume is every installation's on this engine; the helper is this one's, for its collector.
-        helperLabels: { [LABELS.instance]: deps.instanceId },
+        // The volume is every installation's on this engine; the helper is this one's, for its
+        // collector, and this replica's: if this process dies mid-copy, the collector sees it gone.
+        helperLabels: { [LABELS.instance]: deps.instanceId, [FILL_OWNER_LABEL]: deps.replicas.id },
         image,
         marker: PACKAGE_MARKER,
         archive: () => pkg.archive(),

@@ -3,6 +3,7 @@ import type { CryptoBox } from '../crypto-box.js';
 import type { Db } from '../db.js';
 import type { Logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
+import type { ReplicaRegistry } from '../replicas/registry.js';
 import type { Runtime } from '../runtime/index.js';
 
 export interface SpaceDeps {
@@ -14,6 +15,8 @@ export interface SpaceDeps {
   box: CryptoBox;
   /** This installation's id (the `knot.instance` label on every Docker object it creates). */
   instanceId: string;
+  /** This server process (its id labels the fill helpers it makes) and which others are alive. */
+  replicas: Pick<ReplicaRegistry, 'id' | 'live'>;
 }
 
 /** Names Docker objects after the space id, which never changes (a space can be renamed while it runs). */

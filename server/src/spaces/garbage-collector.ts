@@ -7,7 +7,7 @@ import { inArray } from 'drizzle-orm';
 import { spaces } from '../../../schema/db/index.js';
 import { recordAudit } from '../audit.js';
 import type { Database } from '../db.js';
-import { FILL_HELPER_LABEL, FILL_HELPER_MAX_AGE_SECONDS, RuntimeError, type ContainerSummary, type VolumeSummary } from '../runtime/index.js';
+import { FILL_HELPER_LABEL, FILL_HELPER_MAX_AGE_SECONDS, FILL_OWNER_LABEL, RuntimeError, type ContainerSummary, type VolumeSummary } from '../runtime/index.js';
 import { isUuid } from '../templates/store.js';
 import { LABELS, type SpaceDeps } from './deps.js';
 import { GARBAGE_COLLECTOR } from './lifecycle.js';
@@ -81,12 +81,23 @@ export class GarbageCollector {
       const oldVolumes = volumes.filter((v) => v.labels[LABELS.space] && this.pastGrace(v.createdAt, now));
       // A volume fill's helper is never started and lives only while its copy runs; one past the
       // longest copy was left by a server killed mid-fill (on any replica of this installation).
+      // Sooner when it names the replica that made it and that replica is gone (killed: nobody
+      // else would remove it); a live replica's helper is its copy in flight.
       const helperAge = Math.max(this.deps.config.gcGraceSeconds, FILL_HELPER_MAX_AGE_SECONDS);
-      const deadHelpers = containers.filter((c) => c.labels[FILL_HELPER_LABEL] && !c.running && this.pastGrace(c.createdAt, now, helperAge));
-      for (const helper of deadHelpers) {
+      const helpers = containers.filter((c) => c.labels[FILL_HELPER_LABEL] && !c.running && this.pastGrace(c.createdAt, now));
+      const owners = helpers.map((h) => h.labels[FILL_OWNER_LABEL]).filter((o): o is string => !!o && o !== this.deps.replicas.id);
+      const liveOwners = await this.deps.replicas.live([...new Set(owners)]);
+      for (const helper of helpers) {
         if (this.stopped) return;
+        const owner = helper.labels[FILL_OWNER_LABEL];
+        const reason = this.pastGrace(helper.createdAt, now, helperAge)
+          ? 'a volume fill helper left by a stopped server'
+          : owner && owner !== this.deps.replicas.id && !liveOwners.has(owner)
+            ? 'a volume fill helper of a server that is gone'
+            : null;
+        if (!reason) continue;
         await this.deps.runtime.stopAndRemoveContainer(helper.id, { timeoutSeconds: 0 });
-        await this.record('collectContainer', 'container', helper.name, { containerId: helper.id, reason: 'a volume fill helper left by a stopped server' });
+        await this.record('collectContainer', 'container', helper.name, { containerId: helper.id, reason });
         result.removedContainers.push(helper.name);
       }
       if (!oldContainers.length && !oldVolumes.length) return;
