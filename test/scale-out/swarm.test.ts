@@ -273,6 +273,18 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     expect((await networks()).filter((n) => n.includes(serving) || n.includes(other))).toEqual([]);
   });
 
+  it('fails a space whose command cannot run, saying which, and leaves no service', async () => {
+    // Its init starts (the node reports the container started, before the manager does) and
+    // exits 127: whatever the order of the node's and the manager's reports, the space ends
+    // FAILED with the reason, not RUNNING.
+    const broken = await newSpace('broken', '', '[/no/such/program]');
+    await act(START_SPACE, broken, 'RUNNING');
+    await waitFor(async () => (await space(broken)).status === 'FAILED', { timeout: 30_000, what: 'the broken space to be FAILED' });
+    expect((await space(broken)).error).toMatch(/could not be started: .*\/no\/such\/program|exit code 127\. Its last output: .*\/no\/such\/program/);
+    await waitFor(async () => (await swarm.docker(swarm.manager, 'service', 'ls', '-q', '--filter', `name=${containerOf(broken)}`)) === '', { what: 'its service to go' });
+    await admin.data(DELETE_SPACE, { id: broken });
+  });
+
   it('fails a space with its node named when the node\'s engine dies', async () => {
     const worker = swarm.workers[0]!;
     const id = await newSpace('lost', `constraints: ["node.hostname == ${worker.hostname}"]\n`);

@@ -383,7 +383,8 @@ async function runStart(deps: SpaceDeps, space: SpaceRow, announced: Promise<unk
   if (stop) await deps.pubsub.publish('schedule', { dueAt: running.row.schedulerDueAt!.getTime() });
   // A container that died before RUNNING was recorded had its 'die' event ignored (the space was
   // still STARTING, Knot's own doing); look once more so it cannot stay RUNNING with nothing behind it.
-  const after = await deps.runtime.inspectContainer(launched.containerId);
+  // Asked where it runs: on a swarm, its node's engine knows it before the manager does.
+  const after = await deps.runtime.onNode(launched.node).inspectContainer(launched.containerId);
   if (!after?.running) await containerDied(deps, space.id, deathOf(after));
 }
 

@@ -5,6 +5,7 @@ import type {
   ContainerSpec, ExecOptions, Labels, NetworkSpec, PullProgress, Runtime, SpacePlacement, VolumeFill,
 } from '../runtime.js';
 import type { SwarmRuntime } from './swarm-runtime.js';
+import { SERVICE_NAME_LABEL } from './task-start.js';
 
 export class NodeRuntime implements Runtime {
   constructor(
@@ -33,7 +34,17 @@ export class NodeRuntime implements Runtime {
 
   runContainer(spec: ContainerSpec) { return this.swarm.runService(spec, this.hostname); }
   stopAndRemoveContainer(idOrName: string, opts?: { timeoutSeconds?: number }) { return this.swarm.stopAndRemoveContainer(idOrName, opts); }
-  inspectContainer(idOrName: string) { return this.swarm.inspectContainer(idOrName); }
+  /**
+   * A container of this node is asked of the node's engine first: it knows a container the moment
+   * it starts, while the manager's task list shows it a little later (a start returns as soon as
+   * the node reports it, see task-start.ts). Anything else, or a node that does not answer, is
+   * the swarm's view (which also tells a node that is down).
+   */
+  async inspectContainer(idOrName: string) {
+    const here = await this.engine.inspectContainer(idOrName).catch(() => null);
+    if (!here?.running) return this.swarm.inspectContainer(idOrName);
+    return { ...here, name: here.labels[SERVICE_NAME_LABEL] ?? here.name, node: this.hostname };
+  }
   listContainers(labels?: Labels) { return this.swarm.listContainers(labels); }
   containerLogs(idOrName: string, tail?: number) { return this.swarm.containerLogs(idOrName, tail); }
   watchEvents(...args: Parameters<Runtime['watchEvents']>) { return this.swarm.watchEvents(...args); }

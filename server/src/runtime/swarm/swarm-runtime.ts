@@ -14,20 +14,14 @@ import { START_NODES_MAX_AGE_MS, SwarmNodes, type SwarmNode } from './nodes.js';
 import { NodeRuntime } from './node-runtime.js';
 import { toServiceSpec, unsupportedOnSwarm } from './service-spec.js';
 import { SpacesNetworks } from './spaces-network.js';
-import { TERMINAL_STATES, currentTask, inspectService, listServices, listTasks, type TaskView } from './tasks.js';
+import { watchTaskStart } from './task-start.js';
+import { currentTask, inspectService, listServices, listTasks, type TaskView } from './tasks.js';
 import { watchSwarm } from './watch.js';
 
 export interface SwarmRuntimeOptions extends ConnectionOptions, EngineSecurity {
   /** Each node's engine by its hostname. */
   engines: Record<string, string>;
 }
-
-/**
- * How often a start asks the manager for its task's state. A start waits on it, and the manager
- * answers a one-service task list in a few milliseconds, so it is asked often while it matters.
- */
-const TASK_POLL_MS = 10;
-const TASK_START_TIMEOUT_MS = 120_000;
 
 /** Refuses, before connecting to anything, an engine that would be reached over the network without TLS. */
 export function createSwarmRuntime(opts: SwarmRuntimeOptions): Runtime {
@@ -180,41 +174,34 @@ export class SwarmRuntime implements Runtime {
     const unsupported = unsupportedOnSwarm(spec);
     if (unsupported) throw new RuntimeError(`container ${spec.name} could not be started: ${unsupported}`, 'start-failed');
     const isolating = spec.networkMode ? this.isolating.get(spec.networkMode) : undefined;
-    const [nodes] = await Promise.all([
-      this.nodes.list(START_NODES_MAX_AGE_MS),
-      isolating && this.spacesNetworks.onNode(hostname, isolating.name, isolating.labels),
-    ]);
-    const node = nodes.find((n) => n.hostname === hostname);
-    if (!node || node.state !== 'ready') throw new RuntimeError(`container ${spec.name} could not be started: node ${hostname} is down`, 'start-failed');
+    const taskStart = watchTaskStart(this.manager, this.nodes.engine(hostname), spec.name);
     try {
-      await this.manager.call('create service', (signal) =>
-        swarmApi(this.manager.docker).createService({ ...toServiceSpec(spec, { nodeId: node.id, network: spec.networkMode }), abortSignal: signal } ),
-      );
-    } catch (err) {
-      if (statusOf(err) === 409) throw new RuntimeError(`a container named ${spec.name} already exists`, 'name-conflict', { cause: err });
-      if (statusOf(err) === undefined) throw err;
-      this.spacesNetworks.forget();
-      throw new RuntimeError(`container ${spec.name} could not be created: ${engineMessage(err)}`, 'create-failed', { cause: err });
-    }
-    try {
-      return await this.taskRunning(spec.name);
-    } catch (err) {
-      this.spacesNetworks.forget();
-      await this.stopAndRemoveContainer(spec.name, { timeoutSeconds: 0 }).catch(() => {});
-      throw err;
-    }
-  }
-
-  private async taskRunning(service: string): Promise<string> {
-    const deadline = Date.now() + TASK_START_TIMEOUT_MS;
-    for (;;) {
-      const task = await currentTask(this.manager, service);
-      if (task?.state === 'running' && task.containerId) return task.containerId;
-      if (task && TERMINAL_STATES.has(task.state)) {
-        throw new RuntimeError(`container ${service} could not be started: ${task.error || `its task ended ${task.state}`}`, 'start-failed');
+      const [nodes] = await Promise.all([
+        this.nodes.list(START_NODES_MAX_AGE_MS),
+        isolating && this.spacesNetworks.onNode(hostname, isolating.name, isolating.labels),
+        taskStart.ready,
+      ]);
+      const node = nodes.find((n) => n.hostname === hostname);
+      if (!node || node.state !== 'ready') throw new RuntimeError(`container ${spec.name} could not be started: node ${hostname} is down`, 'start-failed');
+      try {
+        await this.manager.call('create service', (signal) =>
+          swarmApi(this.manager.docker).createService({ ...toServiceSpec(spec, { nodeId: node.id, network: spec.networkMode }), abortSignal: signal } ),
+        );
+      } catch (err) {
+        if (statusOf(err) === 409) throw new RuntimeError(`a container named ${spec.name} already exists`, 'name-conflict', { cause: err });
+        if (statusOf(err) === undefined) throw err;
+        this.spacesNetworks.forget();
+        throw new RuntimeError(`container ${spec.name} could not be created: ${engineMessage(err)}`, 'create-failed', { cause: err });
       }
-      if (Date.now() > deadline) throw new RuntimeError(`container ${service} did not start within ${TASK_START_TIMEOUT_MS / 1000} s (task ${task?.state ?? 'not created'})`, 'start-failed');
-      await new Promise((r) => setTimeout(r, TASK_POLL_MS));
+      try {
+        return await taskStart.running();
+      } catch (err) {
+        this.spacesNetworks.forget();
+        await this.stopAndRemoveContainer(spec.name, { timeoutSeconds: 0 }).catch(() => {});
+        throw err;
+      }
+    } finally {
+      taskStart.close();
     }
   }
 
