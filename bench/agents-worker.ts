@@ -33,6 +33,8 @@ export interface AgentsWorkerResult {
   changes: number;
   delivered: number;
   latenciesMs: number[];
+  /** Every message the subscriber received, by kind (snapshots and changes of every agent). */
+  received: Record<string, number>;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -153,6 +155,6 @@ measuring = false;
 // on a loaded machine a backlog takes a while, and only what never comes is lost.
 const graceUntil = now() + 60_000;
 while (pending.size && now() < graceUntil) await new Promise((r) => setTimeout(r, 100));
-const result: AgentsWorkerResult = { connected, disconnects, changes, delivered: latenciesMs.length, latenciesMs };
+const result: AgentsWorkerResult = { connected, disconnects, changes, delivered: latenciesMs.length, latenciesMs, received };
 console.log(JSON.stringify(result));
 process.exit(0);
