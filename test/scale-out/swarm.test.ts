@@ -231,6 +231,27 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     await admin.data(DELETE_SPACE, { id });
   });
 
+  it("removes a volume-fill helper that a killed server left on a worker's own engine", async () => {
+    const worker = swarm.workers[1]!;
+    // As volume-fill.ts makes one (created, never started), for the agent package; its server died mid-copy.
+    const name = `knot-fill-left-${swarm.id}`;
+    const labels = { 'knot.managed': 'true', 'knot.agent-package': 'x', 'knot.instance': a.app.services.instanceId, 'knot.fill': 'knot-agent-x' };
+    await swarm.docker(worker, 'create', '--name', name, '--network', 'none', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), BUSYBOX_IMAGE, 'true');
+    const helperOnWorker = () => swarm.docker(worker, 'ps', '-aq', '--filter', `name=${name}`);
+    expect(await helperOnWorker()).not.toBe('');
+    // Young, it may be another replica's copy in progress: it stays. Past the longest copy, it goes.
+    const gc = a.app.services.garbageCollector;
+    const now = await waitFor(async () => (await gc.sweep()).swept && true, { what: 'a sweep of its own' });
+    expect(now).toBe(true);
+    expect(await helperOnWorker()).not.toBe('');
+    const later = await waitFor(async () => {
+      const result = await gc.sweep(new Date(Date.now() + 3601_000));
+      return result.swept ? result : null;
+    }, { what: 'a later sweep of its own' });
+    expect(later.removedContainers).toContain(name);
+    expect(await helperOnWorker()).toBe('');
+  });
+
   it('places a space on the node its template constrains it to', async () => {
     for (const worker of swarm.workers) {
       const id = await newSpace(`pinned-${worker.role}`, `constraints: ["node.hostname == ${worker.hostname}"]\n`);

@@ -4,6 +4,7 @@
 import { swarmApi } from './loose-api.js';
 import { Connection, DEFAULT_DOCKER_HOST, type ConnectionOptions } from '../connection.js';
 import { RuntimeError, RuntimeUnavailableError, engineMessage, statusOf } from '../errors.js';
+import { FILL_HELPER_LABEL } from '../runtime.js';
 import type {
   ContainerInfo, ContainerSpec, ContainerSummary, EventWatch, ExecOptions, ExecSession, Labels, NetworkSpec, PullProgress, Runtime,
   SpacePlacement, VolumeFill, VolumeSummary,
@@ -22,6 +23,9 @@ export interface SwarmRuntimeOptions extends ConnectionOptions, EngineSecurity {
   /** Each node's engine by its hostname. */
   engines: Record<string, string>;
 }
+
+/** A container's id as an engine lists it (a swarm's service and task ids are not hex). */
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
 
 /** Refuses, before connecting to anything, an engine that would be reached over the network without TLS. */
 export function createSwarmRuntime(opts: SwarmRuntimeOptions): Runtime {
@@ -229,7 +233,13 @@ export class SwarmRuntime implements Runtime {
 
   async stopAndRemoveContainer(idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<void> {
     const found = await this.resolve(idOrName);
-    if (!found) return;
+    if (!found) {
+      // Not a space's service or task: a container id from a node's own engine (a fill helper).
+      if (CONTAINER_ID.test(idOrName)) await this.everyEngine((engine) => engine.stopAndRemoveContainer(idOrName, opts).catch((err) => {
+        if (!(err instanceof RuntimeUnavailableError)) throw err;
+      }));
+      return;
+    }
     // Stopped on its node first, with the grace period Knot gives; then the service goes. A node
     // that is down cannot be asked: removing the service is all there is to do.
     if (found.task?.containerId) {
@@ -278,12 +288,33 @@ export class SwarmRuntime implements Runtime {
     }
   }
 
+  /** The spaces' services, and the volume-fill helpers on the nodes' own engines (the manager does not see those). */
   async listContainers(labels?: Labels): Promise<ContainerSummary[]> {
-    const [services, tasks] = await Promise.all([listServices(this.manager, labels), listTasks(this.manager)]);
-    return services.map((s) => {
-      const task = tasks.filter((t) => t.serviceId === s.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-      return { id: s.id, name: s.name, image: s.image, running: task?.state === 'running', state: task?.state ?? 'new', labels: s.labels, createdAt: s.createdAt };
-    });
+    const [services, tasks, helpers] = await Promise.all([listServices(this.manager, labels), listTasks(this.manager), this.fillHelpers(labels)]);
+    return [
+      ...services.map((s) => {
+        const task = tasks.filter((t) => t.serviceId === s.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        return { id: s.id, name: s.name, image: s.image, running: task?.state === 'running', state: task?.state ?? 'new', labels: s.labels, createdAt: s.createdAt };
+      }),
+      ...helpers,
+    ];
+  }
+
+  /**
+   * Fill helpers are plain containers on a node (volume-fill.ts); a server killed mid-copy leaves
+   * one for the garbage collector. A node whose engine does not answer is skipped: it is down.
+   */
+  private async fillHelpers(labels?: Labels): Promise<ContainerSummary[]> {
+    const perNode = await this.everyEngine((engine) =>
+      engine.listContainers(labels).then(
+        (found) => found.filter((c) => c.labels[FILL_HELPER_LABEL] !== undefined),
+        (err) => {
+          if (err instanceof RuntimeUnavailableError) return [];
+          throw err;
+        },
+      ),
+    );
+    return perNode.flat();
   }
 
   async containerLogs(idOrName: string, tail?: number): Promise<string> {
