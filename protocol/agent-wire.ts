@@ -82,7 +82,12 @@ export type ServerMessage =
 export type StreamControl =
   | { t: 'ack'; id: number; n: number }
   | { t: 'end'; id: number }
-  | { t: 'close'; id: number; message?: string };
+  /**
+   * `detach` (server to agent, on a kept shell's stream): whoever showed the shell is gone but not
+   * done with it (the replica holding its terminal died), so the agent keeps the shell for a
+   * resume, as when its own connection is lost.
+   */
+  | { t: 'close'; id: number; message?: string; detach?: true };
 
 export function encodeData(id: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(4 + payload.length);
@@ -103,7 +108,10 @@ function parseStreamControl(m: Record<string, unknown>): StreamControl | null {
   if (!isId(m.id)) return null;
   if (m.t === 'ack') return Number.isInteger(m.n) && (m.n as number) > 0 && (m.n as number) <= STREAM_WINDOW ? { t: 'ack', id: m.id, n: m.n as number } : null;
   if (m.t === 'end') return { t: 'end', id: m.id };
-  if (m.t === 'close') return { t: 'close', id: m.id, message: typeof m.message === 'string' ? m.message.slice(0, 500) : undefined };
+  if (m.t === 'close') {
+    const message = typeof m.message === 'string' ? m.message.slice(0, 500) : undefined;
+    return m.detach === true ? { t: 'close', id: m.id, message, detach: true } : { t: 'close', id: m.id, message };
+  }
   return null;
 }
 

@@ -50,7 +50,7 @@ export class Mux {
     if (!stream) return;
     if (message.t === 'ack') stream.credit(message.n);
     else if (message.t === 'end') stream.remoteEnded();
-    else stream.remoteClosed(message.message);
+    else stream.remoteClosed(message.message, message.detach === true);
   }
 
   /** The WebSocket is gone: every stream fails. */
@@ -73,6 +73,10 @@ export class MuxStream extends Duplex {
   exitCode: number | null = null;
   /** Why the other side (or a protocol violation) ended the stream, if it did not end cleanly. */
   closeReason: string | null = null;
+  /** The other side closed it with `detach` (StreamControl): a kept shell behind it waits for a resume. */
+  detached = false;
+  /** Set by detach() before destroying: the close sent says so. */
+  private detaching = false;
   private sendCredit = STREAM_WINDOW;
   private pending: { chunk: Buffer; callback: (error?: Error | null) => void } | null = null;
   /** Received and pushed to our reader, not yet acknowledged. */
@@ -126,7 +130,8 @@ export class MuxStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.gone && !(this.sentEnd && this.gotEnd)) {
-      this.mux.transport.sendControl({ t: 'close', id: this.id, message: error?.message ?? this.closeReason ?? undefined });
+      const message = error?.message ?? this.closeReason ?? undefined;
+      this.mux.transport.sendControl(this.detaching ? { t: 'close', id: this.id, message, detach: true } : { t: 'close', id: this.id, message });
     }
     this.gone = true;
     this.mux.forget(this.id);
@@ -171,9 +176,16 @@ export class MuxStream extends Duplex {
     this.push(null);
   }
 
+  /** Closes the stream telling the other side to keep what is behind it (a kept shell) for a resume. */
+  detach(): void {
+    this.detaching = true;
+    this.destroy();
+  }
+
   /** @internal The other side closed: after a clean end it is a normal close, before it an abort. */
-  remoteClosed(message?: string): void {
+  remoteClosed(message?: string, detach = false): void {
     if (this.destroyed) return;
+    this.detached = detach;
     this.gone = true;
     this.flush();
     if (this.gotEnd) {

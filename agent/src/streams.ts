@@ -93,7 +93,8 @@ export class AgentStreams {
     stream.once('close', () => {
       stream.unpipe(shell.pty.input);
       this.shells.delete(id);
-      this.kept.streamClosed(shell, stream, this.closed);
+      // Detached: the server lost whoever showed the shell (a replica died) and will resume it.
+      this.kept.streamClosed(shell, stream, this.closed || stream.detached);
     });
     this.kept.attach(shell, stream, from);
   }

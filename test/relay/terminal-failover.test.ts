@@ -27,6 +27,9 @@ describe('terminal sessions when the browser comes back through another replica'
   let flags: string;
   let front: TcpFront;
   let agent: HostAgent;
+  /** The agent of a second manual space, connected to A: its shells are opened by B through A. */
+  let deskAgent: HostAgent;
+  let deskId: string;
   let sql: ReturnType<typeof openSql>;
   let manualId: string;
   let dockerId: string;
@@ -57,6 +60,13 @@ describe('terminal sessions when the browser comes back through another replica'
     await sub.next((e) => e.spaceChanged.space?.status === 'RUNNING' && e.spaceChanged.space.services.terminal);
     sub.close();
 
+    deskId = (await h.createSpace({ templateId: manualTemplate, name: 'desk', shell: 'sh' })).id;
+    const desk = await h.admin.client.data<{ createAgentToken: { token: string } }>(CREATE_AGENT_TOKEN, { id: deskId });
+    const deskSub = h.admin.client.subscribe<ServicesChange>(WATCH_SERVICES, { id: deskId });
+    deskAgent = new HostAgent(bundle, { KNOT_SERVER: h.server.url, KNOT_SPACE_ID: deskId, KNOT_AGENT_TOKEN: desk.createAgentToken.token });
+    await deskSub.next((e) => e.spaceChanged.space?.status === 'RUNNING' && e.spaceChanged.space.services.terminal);
+    deskSub.close();
+
     const dockerTemplate = (await h.createTemplate({ name: 'box', withTerminal: true })).id;
     dockerId = (await h.createSpace({ templateId: dockerTemplate, name: 'box', shell: 'sh' })).id;
     await h.startAndWait(dockerId);
@@ -65,6 +75,7 @@ describe('terminal sessions when the browser comes back through another replica'
   afterAll(async () => {
     for (const t of terminals) t.close();
     await agent?.stop();
+    await deskAgent?.stop();
     await front?.close();
     await b?.kill();
     await sql?.end();
@@ -158,11 +169,17 @@ describe('terminal sessions when the browser comes back through another replica'
     const relayed = terminals.find((t) => t.session?.id === manual.id && t.socket.readyState === t.socket.OPEN)!;
     const later = await printLater(relayed, 'away', ...onHost, flags);
     const dockerRelayed = terminals.find((t) => t.session?.id === docker.id && t.socket.readyState === t.socket.OPEN)!;
+    // A session on B whose shell is on the agent connected to A (B relays it there).
+    const onB = open(b.url, deskId);
+    const deskSession = await onB.sessionId();
+    const deskMarker = `desk-${Math.floor(Math.random() * 1e6)}`;
+    expect(await onB.run(`MARK=${deskMarker}; echo set`)).toBe('set\n');
 
     await b.kill();
     // The relay to B is cut: the page is told to reattach (1011), as after any lost connection.
     expect((await relayed.closed).code).toBe(1011);
     expect((await dockerRelayed.closed).code).toBe(1011);
+    expect((await onB.closed).code).toBe(1006);
     const position = relayed.position;
     await later.release();
 
@@ -175,6 +192,11 @@ describe('terminal sessions when the browser comes back through another replica'
     expect(count(resumed.text, 'away-1')).toBe(1);
     const [row] = await sql<{ replica: string }[]>`select replica_id as replica from terminal_sessions where id = ${manual.id}`;
     expect(row!.replica).toBe(h.server.app.services.replicas.id);
+
+    // The agent on A was told to keep the shell B had opened through A (its relay died): A resumes it.
+    const deskBack = open(h.server.url, deskId, `&session=${deskSession}&from=${onB.position}`);
+    expect(await deskBack.run('echo "$MARK"')).toBe(`${deskMarker}\n`);
+    expect(deskBack.session?.id).toBe(deskSession);
 
     // A Docker exec died with B: said at once, not a hang; the page then opens a new shell.
     const dockerAt = Date.now();

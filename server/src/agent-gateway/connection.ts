@@ -164,6 +164,7 @@ export class AgentConnection {
         return lost;
       },
       close: () => stream.destroy(),
+      detach: () => stream.detach(),
     };
   }
 

@@ -48,6 +48,11 @@ export interface AgentShell {
   /** True once the stream is gone because the agent's connection was lost, not because the shell ended. */
   readonly lost: boolean;
   close(): void;
+  /**
+   * Lets go of the stream but asks the agent to keep the shell for a resume (as if its connection
+   * had dropped): the replica holding the shell's terminal died. Absent: close() it is.
+   */
+  detach?(): void;
 }
 
 /** Until an agent gateway is registered: nothing is connected. */

@@ -110,7 +110,19 @@ function serve(ws: WebSocket, { stream: inner, shell }: Opened) {
   };
   remote.on('error', finish);
   inner.on('error', finish);
-  remote.once('close', finish);
+  // The replica on the other end died (no close frame): the shell is detached, not ended, so the
+  // agent keeps it and whichever replica takes the terminal over resumes it (terminal/route.ts).
+  let farDied = false;
+  ws.once('close', (code) => (farDied = code === 1006));
+  remote.once('close', () => {
+    if (farDied && shell?.detach && !done) {
+      done = true;
+      shell.detach();
+      remote.destroy();
+      return;
+    }
+    finish();
+  });
   const afterLastBytes = (then: () => void) => (remote.writableFinished ? then() : remote.once('finish', then));
   inner.once('close', () => {
     // Aborted (the agent went, the port reset): the other replica hears it at once.

@@ -48,6 +48,8 @@ export class RelayingTerminals implements RemoteTerminals {
     });
     far.once('close', (code, reason) => {
       if (browser.readyState !== browser.OPEN) return;
+      // Still paused if the far side never opened: it must read the browser's answer to the close.
+      browser.resume();
       // 1005/1006 are never sent: the far side went without a close frame.
       if (code === 1005 || code === 1006) browser.close(1011, 'The connection to the Knot server holding this terminal was lost.');
       else browser.close(code, truncate(reason.toString()));

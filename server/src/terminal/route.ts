@@ -100,21 +100,27 @@ export function createTerminalRoute(services: Services) {
    */
   async function reattachElsewhere(ws: WebSocket, access: SpaceAccess, held: SessionElsewhere, from: number | undefined, size: TerminalSize | null) {
     const request = { spaceId: access.space.id, session: held.id, userId: access.viewer.user.id, from, size };
+    // Keystrokes wait in the socket until the session is there to take them (or the relay is open).
+    ws.pause();
+    // A paused socket would never read the browser's answer to our close frame: resume first.
+    const refuse = (code: number, reason: string) => {
+      ws.resume();
+      ws.close(code, reason);
+    };
     if (held.replica) {
-      if (!services.remoteTerminals) return ws.close(4410, 'That terminal session has ended.');
+      if (!services.remoteTerminals) return refuse(4410, 'That terminal session has ended.');
       return services.remoteTerminals.attach(ws, held.replica, request);
     }
     if (!held.keep || access.template.platform !== 'MANUAL') {
       await services.terminals.elsewhere.forgetDead(held);
-      return ws.close(4410, 'The Knot server holding this terminal stopped, and its shell ended with it.');
+      return refuse(4410, 'The Knot server holding this terminal stopped, and its shell ended with it.');
     }
     if (!(await services.terminals.elsewhere.takeOver(held))) {
       // Another replica took it over first: it is live there now.
       const now = await services.terminals.elsewhere.locate(held.id, access.space.id, access.viewer.user.id);
       if (now?.replica && services.remoteTerminals) return services.remoteTerminals.attach(ws, now.replica, request);
-      return ws.close(4410, 'That terminal session has ended.');
+      return refuse(4410, 'That terminal session has ended.');
     }
-    ws.pause();
     const shellSize = size ?? DEFAULT_SIZE;
     const detachMs = services.config.terminalDetachSeconds * 1000;
     let backend: TerminalBackend;
@@ -124,7 +130,7 @@ export function createTerminalRoute(services: Services) {
     } catch (err) {
       services.log.info({ err, spaceId: access.space.id }, 'terminal: could not resume the shell of a replica that died');
       await services.terminals.elsewhere.forgetDead({ ...held, replicaId: services.replicas.id });
-      return ws.close(4410, truncate(`The Knot server holding this terminal stopped, and its shell could not be resumed (${(err as Error).message}).`));
+      return refuse(4410, truncate(`The Knot server holding this terminal stopped, and its shell could not be resumed (${(err as Error).message}).`));
     }
     const session = services.terminals.adopt(held, access.space.id, access.viewer.user.id, backend, shellSize, from ?? 0);
     services.log.info({ spaceId: access.space.id, userId: access.viewer.user.id, session: held.id.slice(0, 6), from }, 'terminal: took over the session of a replica that died');
@@ -144,6 +150,7 @@ export function createTerminalRoute(services: Services) {
       backend = await open(access, size);
     } catch (err) {
       services.log.warn({ err, spaceId: access.space.id }, 'could not open a terminal');
+      ws.resume();
       ws.close(4502, truncate(`Could not open a shell in "${access.space.name}": ${(err as Error).message}`));
       return;
     }
