@@ -100,8 +100,10 @@ describe('spaces on a Docker Swarm', { timeout: 240_000 }, () => {
     expect(running).toMatchObject({ status: 'RUNNING', error: null });
     expect(swarm.workers.map((w) => w.hostname)).toContain(running.node);
     // A service with one task, on that node.
-    const tasks = await swarm.docker(swarm.manager, 'service', 'ps', containerOf(id), '--format', '{{.Node}} {{.CurrentState}}');
-    expect(tasks).toMatch(new RegExp(`^${running.node} Running`));
+    // RUNNING follows the node's own report of the start; the manager's task list catches up a moment later.
+    const tasks = () => swarm.docker(swarm.manager, 'service', 'ps', containerOf(id), '--format', '{{.Node}} {{.CurrentState}}');
+    await waitFor(async () => new RegExp(`^${running.node} Running`).test(await tasks()), { timeout: 10_000, what: 'the manager to list the task running on that node' });
+    expect((await tasks()).split('\n')).toHaveLength(1);
     await inSpace(running, 'echo kept-on-the-node > /data/proof');
 
     const stopped = await act(STOP_SPACE, id, 'STOPPED');
