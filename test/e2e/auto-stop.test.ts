@@ -6,11 +6,11 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
+import type { SpacesHarness } from '../spaces/fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { ensureWebBuild } from './build-web.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
+import { open, screenshot, spaceRow } from './browser.js';
+import { startAdminInBrowser, stopAdminInBrowser } from './admin-in-browser.js';
 
 // Long enough that a loaded machine opens the page and clicks before the stop; the warning
 // period is longer than it, so the warning is out as soon as the space runs.
@@ -23,16 +23,11 @@ describe('automatic stops in the browser', () => {
   let templateId: string;
 
   beforeAll(async () => {
-    await ensureWebBuild();
-    [h, browser] = await Promise.all([startSpacesHarness({ host: '0.0.0.0', config: { autoStopWarningSeconds: 600 } }), launchBrowser()]);
+    ({ h, browser, admin } = await startAdminInBrowser({ harness: { host: '0.0.0.0', config: { autoStopWarningSeconds: 600 } } }));
     templateId = (await h.createTemplate({ name: 'Idle stops', idleTimeoutSeconds: IDLE_SECONDS })).id;
-    admin = await contextAs(browser, h.server, 'admin');
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await h?.dispose();
-  });
+  afterAll(() => stopAdminInBrowser({ h, browser }));
   screenshotsOnFailure(() => [admin?.page]);
 
   it('counts down with the reason, Keep running moves the stop later, and the stopped row says why', async () => {

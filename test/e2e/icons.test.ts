@@ -7,11 +7,10 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_IMAGE } from '../helpers/env.js';
-import { agentBundle } from '../agent/fixture.js';
-import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
-import { ensureWebBuild } from './build-web.js';
+import type { SpacesHarness } from '../spaces/fixture.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
+import { chooseSpaceMenuItem, open, screenshot, spaceRow } from './browser.js';
+import { startAdminInBrowser, stopAdminInBrowser } from './admin-in-browser.js';
 
 /** httpd stand-ins for the web port (8080), code-server (13337), the VNC web page (6080) and sshd (2222), plus a TCP echo. */
 const JOB = [
@@ -49,17 +48,12 @@ describe('the icons of a running space', () => {
   let spaceId: string;
 
   beforeAll(async () => {
-    await Promise.all([ensureWebBuild(), agentBundle()]);
-    [h, browser] = await Promise.all([startSpacesHarness({ host: '0.0.0.0' }), launchBrowser()]);
+    ({ h, browser, admin } = await startAdminInBrowser({ agent: true, harness: { host: '0.0.0.0' } }));
     const template = await h.createTemplate({ name: 'Workbench', job: JOB, withCodeServer: true, withVSCodeTunnel: true, withSSH: true });
     spaceId = (await h.createSpace({ templateId: template.id, name: 'bench' })).id;
-    admin = await contextAs(browser, h.server, 'admin');
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await h?.dispose();
-  });
+  afterAll(() => stopAdminInBrowser({ h, browser }));
   screenshotsOnFailure(() => [admin?.page]);
 
   const icon = (name: string) => spaceRow(admin.page, 'bench').getByRole('group', { name: 'Open bench' }).getByRole(name === 'Code Server' ? 'link' : 'button', { name, exact: true });

@@ -4,13 +4,13 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentBundle, plainJob } from '../agent/fixture.js';
+import { plainJob } from '../agent/fixture.js';
 import { BUSYBOX_IMAGE } from '../helpers/env.js';
 import { waitFor } from '../helpers/wait.js';
-import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
-import { ensureWebBuild } from './build-web.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
+import type { SpacesHarness } from '../spaces/fixture.js';
+import { chooseSpaceMenuItem, open, screenshot, spaceRow } from './browser.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
+import { startAdminInBrowser, stopAdminInBrowser } from './admin-in-browser.js';
 
 describe('a space from a plain image, without a line about the agent', () => {
   let h: SpacesHarness;
@@ -19,17 +19,12 @@ describe('a space from a plain image, without a line about the agent', () => {
   let spaceId: string;
 
   beforeAll(async () => {
-    await Promise.all([ensureWebBuild(), agentBundle()]);
-    [h, browser] = await Promise.all([startSpacesHarness({ host: '0.0.0.0' }), launchBrowser()]);
+    ({ h, browser, admin } = await startAdminInBrowser({ agent: true, harness: { host: '0.0.0.0' } }));
     const template = await h.createTemplate({ name: 'Plain busybox', job: plainJob(BUSYBOX_IMAGE), withSSH: true });
     spaceId = (await h.createSpace({ templateId: template.id, name: 'plain' })).id;
-    admin = await contextAs(browser, h.server, 'admin');
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await h?.dispose();
-  });
+  afterAll(() => stopAdminInBrowser({ h, browser }));
   screenshotsOnFailure(() => [admin?.page]);
 
   const icons = () => spaceRow(admin.page, 'plain').getByRole('group', { name: 'Open plain' });

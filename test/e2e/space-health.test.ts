@@ -5,11 +5,11 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentBundle, agentJob } from '../agent/fixture.js';
-import { startSpacesHarness, type SpacesHarness } from '../spaces/fixture.js';
-import { ensureWebBuild } from './build-web.js';
+import { agentJob } from '../agent/fixture.js';
+import type { SpacesHarness } from '../spaces/fixture.js';
 import { screenshotsOnFailure } from './failure-screenshots.js';
-import { chooseSpaceMenuItem, contextAs, launchBrowser, open, screenshot, spaceRow } from './browser.js';
+import { chooseSpaceMenuItem, open, screenshot, spaceRow } from './browser.js';
+import { startAdminInBrowser, stopAdminInBrowser } from './admin-in-browser.js';
 
 const JOB = `${agentJob()}\nhealthcheck:\n  http: { port: 8080, path: / }\n  interval: 1s\n  retries: 1`;
 
@@ -21,17 +21,12 @@ describe('space health in the browser', () => {
   let templateId: string;
 
   beforeAll(async () => {
-    await Promise.all([ensureWebBuild(), agentBundle()]);
-    [h, browser] = await Promise.all([startSpacesHarness({ host: '0.0.0.0' }), launchBrowser()]);
+    ({ h, browser, admin } = await startAdminInBrowser({ agent: true, harness: { host: '0.0.0.0' } }));
     templateId = (await h.createTemplate({ name: 'Checked', job: JOB })).id;
     spaceId = (await h.createSpace({ templateId, name: 'checked' })).id;
-    admin = await contextAs(browser, h.server, 'admin');
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await h?.dispose();
-  });
+  afterAll(() => stopAdminInBrowser({ h, browser }));
   screenshotsOnFailure(() => [admin?.page]);
 
   it('shows Healthy, then Unhealthy with the reason as the service stops answering', async () => {
