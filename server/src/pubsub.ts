@@ -279,7 +279,9 @@ class EventQueue<T> implements AsyncIterableIterator<T> {
     this.cleanups.push(cleanup);
   }
   private flush() {
-    if (!this.waiting || !this.ready) return;
+    // An ended queue answers even before its snapshot arrived: a subscriber that completes while
+    // the snapshot loads must end now (the load's answer is then dropped), not wait forever.
+    if (!this.waiting || (!this.ready && !this.ended)) return;
     const resolve = this.waiting;
     const reject = this.failWaiting!;
     if (this.error) {
